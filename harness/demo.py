@@ -1,0 +1,59 @@
+"""The stack demo: up, healthy under a burst of traffic, down, nothing left behind."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.burst import BurstResult, burst
+from harness.rundir import create_run_dir
+from harness.stack import procfs
+from harness.stack.factory import SHOP_COMPOSE, open_backend
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    name: str
+    healthy: bool
+    processes: int
+    cpu_s: float
+    open_fds: int
+
+
+@dataclass(frozen=True)
+class StackDemoReport:
+    run_id: str
+    up_s: float
+    services: tuple[ServiceRow, ...]
+    burst: BurstResult
+    leftover: int
+
+    @property
+    def ok(self) -> bool:
+        return all(row.healthy for row in self.services) and self.burst.failures == 0 and self.leftover == 0
+
+
+def run_stack_demo(compose_path: Path | None, runs_dir: Path, requests: int,
+                   progress: Callable[[str], None] = lambda _: None) -> StackDemoReport:
+    run_id, workdir = create_run_dir(runs_dir)
+    backend = open_backend(compose_path or SHOP_COMPOSE, workdir, run_id)
+    progress(f"run {run_id}: starting {', '.join(backend.services())} (logs in {workdir}/logs)")
+    pids: list[int] = []
+    try:
+        began = time.monotonic()
+        backend.up()
+        up_s = time.monotonic() - began
+        progress(f"all healthy after {up_s:.2f} s; sending {requests} requests through lb")
+        result = burst(backend.endpoint("lb").port, requests=requests, max_s=20.0)
+        rows = []
+        for name in backend.services():
+            infos = backend.processes(name)
+            pids += [info.pid for info in infos]
+            rows.append(ServiceRow(name, backend.is_healthy(name), len(infos), sum(i.cpu_s for i in infos),
+                                   sum(i.open_fds or 0 for i in infos)))
+    finally:
+        backend.down()
+    leftover = sum(1 for pid in pids if procfs.is_alive(pid))
+    return StackDemoReport(run_id, up_s, tuple(rows), result, leftover)

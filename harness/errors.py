@@ -1,0 +1,71 @@
+"""Every error gamedrill raises on purpose.
+
+    GamedrillError                 root: catch this to catch them all
+    ├── InputError                 bad user input; names the file, line and field
+    │   ├── ComposeError           a compose file gamedrill cannot run
+    │   └── SpecError              a scenario or drill file that does not validate
+    ├── StackError                 the stack would not start, stay up or go down
+    │   └── HealthTimeout          a service did not turn healthy before its deadline
+    └── UnknownServiceError        a name that is not a service of this stack
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class GamedrillError(Exception):
+    """Root of gamedrill's errors."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located as precisely as we can."""
+
+    path: str
+    line: int | None
+    column: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class InputError(GamedrillError):
+    """A user-supplied file is wrong; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        if not problems:
+            raise ValueError("InputError needs at least one problem")
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ComposeError(InputError):
+    """A compose file that gamedrill refuses to run."""
+
+
+class SpecError(InputError):
+    """A scenario or drill file that does not validate."""
+
+
+class StackError(GamedrillError):
+    """The stack could not be started, kept running or stopped."""
+
+
+class HealthTimeout(StackError):
+    """A service did not become healthy before its deadline."""
+
+
+class UnknownServiceError(GamedrillError):
+    """A service name that the stack does not have."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        super().__init__(f"unknown service {name!r}; this stack has: {', '.join(sorted(known))}")

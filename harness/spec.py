@@ -1,0 +1,254 @@
+"""Load scenario and drill files; every problem names `file:line:col: field: message`.
+
+The models live in `spec_scenario`, `spec_drill` and `spec_steps`; this module reads the
+YAML (keeping positions), validates, and maps each pydantic error back to its line. It never
+lets a traceback out for bad input: unreadable files, YAML syntax, wrong types and unknown
+keys all become `Problem`s, and `load_*` raise them together as one `SpecError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from harness.errors import Problem, SpecError
+from harness.spec_base import Issues, SpecModel
+from harness.spec_drill import Drill, Load, ShopMix, Targets, Team
+from harness.spec_scenario import (
+    AlertRule,
+    ChangeRef,
+    Config,
+    DecoyChange,
+    Fault,
+    HealthWindow,
+    Release,
+    Rollout,
+    RolloutFault,
+    Safety,
+    Scenario,
+    Script,
+    Stack,
+    Truth,
+)
+from harness.spec_steps import (
+    STEP_MODELS,
+    Ack,
+    Act,
+    AssignRole,
+    Declare,
+    Escalate,
+    Note,
+    Pause,
+    Resolve,
+    ResponderStep,
+    Scope,
+    Step,
+    Suspect,
+    Update,
+    WaitFor,
+)
+from harness.yamlsrc import FieldPath, PathItem, YamlSource, load_yaml
+
+__all__ = [
+    "STEP_MODELS",
+    "Ack",
+    "Act",
+    "AlertRule",
+    "AssignRole",
+    "ChangeRef",
+    "Config",
+    "Declare",
+    "DecoyChange",
+    "Drill",
+    "Escalate",
+    "Fault",
+    "HealthWindow",
+    "Load",
+    "Note",
+    "Pause",
+    "Release",
+    "Resolve",
+    "ResponderStep",
+    "Rollout",
+    "RolloutFault",
+    "Safety",
+    "Scenario",
+    "Scope",
+    "Script",
+    "ShopMix",
+    "Stack",
+    "Step",
+    "Suspect",
+    "Targets",
+    "Team",
+    "Truth",
+    "Update",
+    "WaitFor",
+    "load_drill",
+    "load_scenario",
+    "validate_paths",
+]
+
+M = TypeVar("M", bound=SpecModel)
+Checked = tuple[M | None, list[Problem]]
+
+# Keys whose value pydantic inserts into error locations for a tagged union (`faults.0.rollout`).
+_TAG_KEYS = ("type", "kind")
+_PLAIN_MESSAGES = {
+    "missing": "required",
+    "extra_forbidden": "unknown key",
+    "model_type": "expected a mapping",
+    "model_attributes_type": "expected a mapping",
+    "dict_type": "expected a mapping",
+    "tuple_type": "expected a list",
+    "list_type": "expected a list",
+}
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """The scenario in `path`; raises SpecError listing every problem."""
+    return _or_raise(_check_scenario(load_yaml(path, SpecError)))
+
+
+def load_drill(path: str | Path) -> Drill:
+    """The drill in `path` with its scenario (a path relative to the drill) loaded into it."""
+    return _or_raise(_check_drill(load_yaml(path, SpecError)))
+
+
+def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
+    """Every problem of every file (scenarios and drills, told apart by `kind`), deduplicated."""
+    problems: dict[Problem, None] = {}  # a scenario named directly and by a drill reports once
+    for path in paths:
+        problems.update(dict.fromkeys(_check_file(Path(path))))
+    return list(problems)
+
+
+def _check_file(path: Path) -> list[Problem]:
+    try:
+        source = load_yaml(path, SpecError)
+    except SpecError as exc:
+        return list(exc.problems)
+    data = source.data
+    if not isinstance(data, dict):
+        return [source.problem((), "expected a mapping with `kind: scenario` or `kind: drill`")]
+    checkers = {"scenario": _check_scenario, "drill": _check_drill}
+    kind = data.get("kind")
+    if "kind" not in data:
+        return [source.problem(("kind",), "required: scenario or drill")]
+    if not isinstance(kind, str) or kind not in checkers:
+        return [source.problem(("kind",), f"expected scenario or drill, not {kind!r}")]
+    return checkers[kind](source)[1]
+
+
+def _check_scenario(source: YamlSource) -> Checked[Scenario]:
+    return _validate(source, Scenario, source.data)
+
+
+def _check_drill(source: YamlSource) -> Checked[Drill]:
+    data = source.data
+    if not isinstance(data, dict) or "scenario" not in data:
+        return _validate(source, Drill, data)
+    fields = dict(data)
+    scenario, problems = _scenario_of_drill(source, data["scenario"])
+    if scenario is None:
+        del fields["scenario"]  # already reported; still check the rest of the drill
+    else:
+        fields["scenario"] = scenario
+    drill, own = _validate(source, Drill, fields)
+    if scenario is None:
+        own = [p for p in own if p.field != "scenario"]
+    return drill, own + problems
+
+
+def _scenario_of_drill(source: YamlSource, written: Any) -> Checked[Scenario]:
+    if not isinstance(written, str) or not written.strip():
+        return None, [source.problem(("scenario",), "expected the path of a scenario file")]
+    path = Path(os.path.normpath(source.path.parent / written))
+    if not path.is_file():
+        return None, [source.problem(("scenario",), f"no such file: {path}")]
+    try:
+        scenario_source = load_yaml(path, SpecError)
+    except SpecError as exc:
+        return None, list(exc.problems)
+    return _check_scenario(scenario_source)
+
+
+def _validate(source: YamlSource, model: type[M], data: Any) -> Checked[M]:
+    try:
+        return model.model_validate(data, context={"base_dir": source.path.parent}), []
+    except ValidationError as exc:
+        errors = _without_echoes(exc.errors(include_url=False))
+        problems = [p for error in errors for p in _problems(source, error)]
+        return None, sorted(problems, key=lambda p: (p.line or 0, p.column or 0))  # top to bottom
+
+
+def _without_echoes(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    # A list whose only item failed is also reported "too short"; the item's error says it all.
+    def echoes(error: ErrorDetails) -> bool:
+        loc = error["loc"]
+        return error["type"] == "too_short" and any(
+            other["loc"][: len(loc)] == loc and len(other["loc"]) > len(loc) for other in errors)
+    return [error for error in errors if not echoes(error)]
+
+
+def _or_raise(checked: Checked[M]) -> M:
+    value, problems = checked
+    if problems or value is None:
+        raise SpecError(problems)
+    return value
+
+
+def _problems(source: YamlSource, error: ErrorDetails) -> list[Problem]:
+    where = _yaml_path(source.data, error["loc"])
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, Issues):
+        return [source.problem((*where, *sub), message) for sub, message in cause.issues]
+    where, message = _explain(error, where)
+    return [source.problem(where, message)]
+
+
+def _explain(error: ErrorDetails, where: FieldPath) -> tuple[FieldPath, str]:
+    """Pydantic's message, reworded where it speaks Python rather than YAML."""
+    ctx = error.get("ctx", {})
+    if error["type"] in _PLAIN_MESSAGES:
+        return where, _PLAIN_MESSAGES[error["type"]]
+    if error["type"] == "string_too_short" and ctx.get("min_length") == 1:
+        return where, "must not be empty"
+    if error["type"] == "too_short":
+        return where, f"needs at least {ctx['min_length']} item{'s' if ctx['min_length'] != 1 else ''}"
+    # A string discriminator shows as "'type'"; the responder's callable as "_step_name()".
+    tag_key = str(ctx.get("discriminator", "")).strip("'") if error["type"].startswith("union_tag") else ""
+    if error["type"] == "union_tag_not_found":
+        if tag_key.endswith("()"):
+            return where, f"expected a one-key mapping naming a step ({', '.join(STEP_MODELS)})"
+        return (*where, tag_key), "required"
+    if error["type"] == "union_tag_invalid":
+        if tag_key.endswith("()"):
+            return where, f"unknown step {ctx['tag']!r}; steps: {', '.join(STEP_MODELS)}"
+        return (*where, tag_key), f"unknown {tag_key} {ctx['tag']!r}; expected one of: {ctx['expected_tags']}"
+    return where, error["msg"].removeprefix("Value error, ")
+
+
+def _yaml_path(data: Any, loc: tuple[int | str, ...]) -> FieldPath:
+    """Pydantic's error location as a path in the file: union tags and dict-key markers dropped."""
+    path: list[PathItem] = []
+    node = data
+    for index, item in enumerate(loc):
+        if item == "[key]":
+            continue
+        in_map = isinstance(node, dict) and item in node
+        in_list = isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node)
+        if in_map or in_list:
+            node = node[item]
+        elif isinstance(node, dict) and any(node.get(key) == item for key in _TAG_KEYS):
+            continue
+        else:  # not in the file (a missing key): keep the rest as pydantic named it
+            path.extend(part for part in loc[index:] if part != "[key]")
+            break
+        path.append(item)
+    return tuple(path)

@@ -1,0 +1,93 @@
+"""Building blocks shared by the scenario and drill models: the base model, field types, issues.
+
+Numbers are strict (YAML `true` is not a count, `"5"` is not a duration) and every model is
+frozen and refuses unknown keys, so a typo in a drill file is an error, never a silent default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo
+
+from harness.yamlsrc import FieldPath, dotted
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_COMPOSE_FILE = REPO_ROOT / "compose" / "shop.yml"
+
+Issue = tuple[FieldPath, str]
+
+
+class SpecModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False)
+
+
+class Issues(ValueError):
+    """Several located problems found by one model validator.
+
+    Each path is relative to the model that raised; the loader prefixes the model's own
+    location, so `faults[0].canary` still points at its line in the file.
+    """
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = tuple(issues)
+        super().__init__("; ".join(f"{dotted(where)}: {message}" for where, message in issues))
+
+
+def raise_issues(issues: list[Issue]) -> None:
+    if issues:
+        raise Issues(issues)
+
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9._-]*")
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.fullmatch(value):
+        raise ValueError(f"{value!r} must be lowercase letters, digits, '.', '_' or '-'")
+    return value
+
+
+def _version(value: str) -> str:
+    # Mirrors the control plane's rule, so a bad version fails here and not mid-drill.
+    if len(value) > 64 or any(c.isspace() or c == "/" for c in value):
+        raise ValueError(f"{value!r}: a version has at most 64 characters, no spaces and no '/'")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Slug = Annotated[str, StringConstraints(min_length=1), AfterValidator(_slug)]
+NodeName = Slug
+ActionName = Slug
+Person = Text
+Version = Annotated[str, StringConstraints(min_length=1), AfterValidator(_version)]
+Count = Annotated[int, Field(strict=True, ge=0)]
+Seconds = Annotated[float, Field(strict=True, ge=0)]
+PositiveSeconds = Annotated[float, Field(strict=True, gt=0)]
+Fraction = Annotated[float, Field(strict=True, ge=0, le=1)]
+
+
+def resolve_path(value: Path, info: ValidationInfo, must_exist: bool = True) -> Path:
+    """`value` relative to the file being loaded (the loader passes `base_dir` as context)."""
+    context: dict[str, Any] = info.context or {}
+    base_dir = context.get("base_dir")
+    if base_dir is None:  # built in code, not loaded from a file: nothing to be relative to
+        return value
+    resolved = Path(os.path.normpath(Path(base_dir) / value))
+    if must_exist and not resolved.exists():
+        raise ValueError(f"no such file: {resolved}")
+    return resolved
+
+
+def duplicates(values: tuple[str, ...]) -> list[int]:
+    """Indexes of values already seen earlier in `values`."""
+    seen: set[str] = set()
+    repeated = []
+    for index, value in enumerate(values):
+        if value in seen:
+            repeated.append(index)
+        seen.add(value)
+    return repeated

@@ -1,0 +1,134 @@
+"""The drill file: one game day or regression case built on a scenario.
+
+In the file, `scenario` is a path relative to the drill; `load_drill` loads that file and
+the model holds the loaded `Scenario`, so cross-file rules (a canary must be a node of the
+scenario's stack) are checked here.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from harness.spec_base import (
+    Issue,
+    Person,
+    PositiveSeconds,
+    Seconds,
+    Slug,
+    SpecModel,
+    Text,
+    duplicates,
+    raise_issues,
+    resolve_path,
+)
+from harness.spec_scenario import Scenario
+from harness.spec_steps import ResponderStep, Role
+
+
+class ShopMix(SpecModel):
+    """Relative weights of the shop user's tasks."""
+
+    browse: float = Field(default=3.0, strict=True, ge=0)
+    product: float = Field(default=6.0, strict=True, ge=0)
+    checkout: float = Field(default=1.0, strict=True, ge=0)
+
+    @model_validator(mode="after")
+    def _some_traffic(self) -> ShopMix:
+        if self.browse + self.product + self.checkout == 0:
+            raise ValueError("at least one weight must be above 0")
+        return self
+
+
+class Load(SpecModel):
+    users: int = Field(strict=True, ge=1)
+    rate_per_s: float = Field(strict=True, gt=0)  # total requests per second, all users together
+    mix: ShopMix = Field(default_factory=ShopMix)
+
+
+class Team(SpecModel):
+    members: tuple[Person, ...] = Field(min_length=1)
+    roles: dict[Role, Person] = Field(default_factory=dict)  # who is expected to hold each role
+
+    @model_validator(mode="after")
+    def _roles_held_by_members(self) -> Team:
+        issues: list[Issue] = [(("members", i), "duplicate member") for i in duplicates(self.members)]
+        issues += [(("roles", role), f"{who!r} is not a team member ({', '.join(self.members)})")
+                   for role, who in self.roles.items() if who not in self.members]
+        raise_issues(issues)
+        return self
+
+
+class Targets(SpecModel):
+    """Per-phase targets in seconds from fault injection (update_every_s: the longest gap)."""
+
+    detect_s: PositiveSeconds | None = None
+    ack_s: PositiveSeconds | None = None
+    declare_s: PositiveSeconds | None = None
+    first_update_s: PositiveSeconds | None = None
+    update_every_s: PositiveSeconds | None = None
+    mitigate_s: PositiveSeconds | None = None
+    resolve_s: PositiveSeconds | None = None
+
+
+class Drill(SpecModel):
+    kind: Literal["drill"]
+    name: Slug
+    title: Text
+    description: str = ""
+    scenario: Scenario
+    backend: Literal["local", "docker"] = "local"
+    runs_dir: Path | None = None  # relative to the drill file; None: the default runs/
+    load: Load
+    baseline_s: Seconds
+    inject_after_s: Seconds | None = None  # fixed delay after the baseline...
+    surprise_window_s: tuple[Seconds, Seconds] | None = None  # ...or a random one in [lo, hi]
+    time_compression: float = Field(default=1.0, strict=True, ge=1.0)  # 2.0: the schedule runs twice as fast
+    team: Team
+    targets: Targets = Field(default_factory=Targets)
+    max_duration_s: PositiveSeconds
+    responder: tuple[ResponderStep, ...] = ()  # empty: people play the team
+
+    @field_validator("runs_dir")
+    @classmethod
+    def _relative_to_drill(cls, value: Path, info: ValidationInfo) -> Path:
+        return resolve_path(value, info, must_exist=False)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Drill:
+        raise_issues(self._schedule_issues() + self._responder_issues())
+        return self
+
+    def inject_delay_s(self, rng: random.Random) -> float:
+        """Seconds after the baseline at which to inject (drawn from the window if there is one)."""
+        if self.surprise_window_s is not None:
+            return rng.uniform(*self.surprise_window_s)
+        return self.inject_after_s or 0.0
+
+    def _schedule_issues(self) -> list[Issue]:
+        issues: list[Issue] = []
+        if self.surprise_window_s is not None:
+            lo, hi = self.surprise_window_s
+            if self.inject_after_s is not None:
+                issues.append((("surprise_window_s",), "give inject_after_s or surprise_window_s, not both"))
+            if lo > hi:
+                issues.append((("surprise_window_s",), f"the window starts after it ends ([{lo}, {hi}])"))
+        limit_s = self.scenario.safety.max_duration_s
+        if self.max_duration_s > limit_s:
+            issues.append((("max_duration_s",), f"above the scenario's safety.max_duration_s ({limit_s:g})"))
+        return issues
+
+    def _responder_issues(self) -> list[Issue]:
+        members, nodes = self.team.members, self.scenario.stack.nodes
+        not_member = f"is not a team member ({', '.join(members)})"
+        not_node = f"is not a node of the scenario's stack ({', '.join(nodes)})"
+        issues: list[Issue] = []
+        for i, step in enumerate(self.responder):
+            issues += [(("responder", i, step.step, field), f"{who!r} {not_member}")
+                       for field, who in step.named_people() if who not in members]
+            issues += [(("responder", i, step.step, *where), f"{node!r} {not_node}")
+                       for where, node in step.named_nodes() if node not in nodes]
+        return issues

@@ -1,0 +1,255 @@
+"""The scenario file: what breaks, what the change log shows, the ground truth, the rules.
+
+A new fault type is a new model with a `type: Literal[...]` field, added to `Fault`.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field, JsonValue, ValidationInfo, field_validator, model_validator
+
+from harness.spec_base import (
+    DEFAULT_COMPOSE_FILE,
+    ActionName,
+    Fraction,
+    Issue,
+    NodeName,
+    PositiveSeconds,
+    Seconds,
+    Slug,
+    SpecModel,
+    Text,
+    Version,
+    duplicates,
+    raise_issues,
+    resolve_path,
+)
+
+ChangeKind = Literal["deploy", "config_push", "script_push"]
+Metric = Literal["error_rate", "p99_ms", "p50_ms", "failed_requests"]
+
+
+# ---- artifacts the control plane versions ------------------------------------------------
+
+
+class Release(SpecModel):
+    change_kind: ClassVar[ChangeKind] = "deploy"
+    kind: Literal["release"]
+    version: Version
+    flags: dict[str, JsonValue] = Field(default_factory=dict)
+    supported_schema: int = Field(strict=True, ge=1)
+
+
+class Config(SpecModel):
+    change_kind: ClassVar[ChangeKind] = "config_push"
+    kind: Literal["config"]
+    version: Version
+    schema_version: int = Field(strict=True, ge=1)
+    data: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class Script(SpecModel):
+    change_kind: ClassVar[ChangeKind] = "script_push"
+    kind: Literal["script"]
+    version: Version
+    source: str
+
+    @field_validator("source")
+    @classmethod
+    def _defines_adjust(cls, source: str) -> str:
+        # Parse only: a script may loop at import, so it is never executed here.
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as exc:
+            raise ValueError(f"SyntaxError: {exc.msg} (line {exc.lineno} of the script)") from None
+        if not any(isinstance(node, ast.FunctionDef) and node.name == "adjust" for node in tree.body):
+            raise ValueError("the script must define adjust(product, request)")
+        return source
+
+
+Artifact = Annotated[Release | Config | Script, Field(discriminator="kind")]
+
+
+class Rollout(SpecModel):
+    """One push through the control plane, as `POST /v1/rollouts` takes it."""
+
+    artifact: Artifact
+    canary: NodeName | None = None
+    bake_s: Seconds | None = None  # None: the control plane's default bake
+    author: Text
+    description: str = ""
+
+    @property
+    def change(self) -> ChangeRef:
+        """How this push appears in the change log."""
+        return ChangeRef(kind=self.artifact.change_kind, version=self.artifact.version)
+
+
+class DecoyChange(Rollout):
+    """A harmless change in the change log, pushed `before_fault_s` before the fault."""
+
+    before_fault_s: Seconds
+
+
+# ---- faults ------------------------------------------------------------------------------
+
+
+class FaultBase(SpecModel):
+    at_s: Seconds = 0.0  # offset from the start of injection
+    ttl_s: PositiveSeconds = 30.0  # the fault reverts itself if its lease is not renewed
+
+
+class RolloutFault(FaultBase, Rollout):
+    """A bad artifact pushed through the control plane: the change *is* the fault."""
+
+    type: Literal["rollout"]
+
+
+# A one-member union today; pydantic still treats it as tagged, so errors carry the tag.
+Fault = Annotated[RolloutFault, Field(discriminator="type")]
+
+
+# ---- ground truth, alerts, limits --------------------------------------------------------
+
+
+class ChangeRef(SpecModel):
+    """A change-log identity (`script_push v2`), or `none: true` for a fault with no change."""
+
+    kind: ChangeKind | None = None
+    version: Version | None = None
+    none: bool = Field(default=False, strict=True)
+
+    @model_validator(mode="after")
+    def _either_change_or_none(self) -> ChangeRef:
+        if self.none:
+            raise_issues([((key,), "must be absent with `none: true`")
+                          for key in ("kind", "version") if getattr(self, key) is not None])
+        else:
+            raise_issues([((key,), "required unless `none: true`")
+                          for key in ("kind", "version") if getattr(self, key) is None])
+        return self
+
+    def __str__(self) -> str:
+        return "none" if self.none else f"{self.kind} {self.version}"
+
+
+class Truth(SpecModel):
+    trigger: ChangeRef
+    affected_nodes: tuple[NodeName, ...] = Field(min_length=1)
+    fixes: tuple[ActionName, ...] = Field(min_length=1)  # actions that heal
+    masks: tuple[ActionName, ...] = ()  # actions that only relieve the symptoms
+    worsens: tuple[ActionName, ...] = ()
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Truth:
+        issues: list[Issue] = []
+        lists = {"fixes": self.fixes, "masks": self.masks, "worsens": self.worsens}
+        for name, actions in lists.items():
+            for other, other_actions in lists.items():
+                if other < name:
+                    issues += [((name, i), f"{action!r} is also listed under {other}")
+                               for i, action in enumerate(actions) if action in other_actions]
+        raise_issues(issues)
+        return self
+
+
+class AlertRule(SpecModel):
+    name: Slug
+    metric: Metric
+    op: Literal[">", "<"]
+    threshold: float = Field(strict=True, ge=0)  # in the metric's unit: fraction, ms or count
+    for_s: Seconds = 0.0
+    scope: Literal["all", "per_node"] = "all"
+
+    @model_validator(mode="after")
+    def _fraction_for_rates(self) -> AlertRule:
+        if self.metric == "error_rate" and self.threshold > 1:
+            raise_issues([(("threshold",), f"an error rate is a fraction from 0 to 1, not {self.threshold}")])
+        return self
+
+
+class HealthWindow(SpecModel):
+    """Healthy = at most this error rate and p99 latency, sustained over `window_s`."""
+
+    max_error_rate: Fraction
+    max_p99_ms: float = Field(strict=True, gt=0)
+    window_s: PositiveSeconds
+
+
+class Safety(SpecModel):
+    max_duration_s: PositiveSeconds
+    max_error_budget_burn: float = Field(strict=True, gt=0, le=1)  # failed/all requests over the drill
+    steady_state: HealthWindow  # checked before injecting; unhealthy -> no injection
+
+
+class Stack(SpecModel):
+    compose_file: Path = DEFAULT_COMPOSE_FILE  # relative to the scenario file
+    entry: Slug = "lb"  # the service taking customer traffic
+    nodes: tuple[NodeName, ...] = Field(default=("web-1", "web-2", "web-3"), min_length=1)
+
+    @field_validator("compose_file")
+    @classmethod
+    def _relative_to_scenario(cls, value: Path, info: ValidationInfo) -> Path:
+        return resolve_path(value, info)
+
+
+# ---- the scenario ------------------------------------------------------------------------
+
+
+class Scenario(SpecModel):
+    kind: Literal["scenario"]
+    name: Slug
+    title: Text
+    description: str = ""
+    stack: Stack = Field(default_factory=Stack)
+    changes: tuple[DecoyChange, ...] = ()
+    faults: tuple[Fault, ...] = Field(min_length=1)
+    truth: Truth
+    alerts: tuple[AlertRule, ...] = Field(min_length=1)
+    restoration: HealthWindow
+    safety: Safety
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        raise_issues(self._node_issues() + self._change_issues()
+                     + [(("alerts", i, "name"), "duplicate alert name")
+                        for i in duplicates(tuple(a.name for a in self.alerts))])
+        return self
+
+    def _node_issues(self) -> list[Issue]:
+        known = ", ".join(self.stack.nodes)
+        issues: list[Issue] = [(("stack", "entry"), "the entry service cannot also be a node")
+                               ] if self.stack.entry in self.stack.nodes else []
+        issues += [(("stack", "nodes", i), "duplicate node") for i in duplicates(self.stack.nodes)]
+        issues += [(("truth", "affected_nodes", i), f"{node!r} is not a node of the stack ({known})")
+                   for i, node in enumerate(self.truth.affected_nodes) if node not in self.stack.nodes]
+        for section, rollouts in self._rollouts().items():
+            for i, rollout in rollouts:
+                if rollout.canary is not None and rollout.canary not in self.stack.nodes:
+                    issues.append(((section, i, "canary"), f"{rollout.canary!r} is not a node ({known})"))
+                if rollout.canary is None and rollout.bake_s is not None:
+                    issues.append(((section, i, "bake_s"), "a bake time needs a canary node"))
+        return issues
+
+    def _change_issues(self) -> list[Issue]:
+        issues: list[Issue] = []
+        seen: set[str] = set()
+        for section, rollouts in self._rollouts().items():
+            for i, rollout in rollouts:
+                identity = str(rollout.change)
+                if identity in seen:  # the control plane refuses a version twice (409)
+                    issues.append(((section, i, "artifact", "version"), f"{rollout.change} is pushed twice"))
+                seen.add(identity)
+        trigger = self.truth.trigger
+        pushed_by_faults = {str(f.change) for f in self.faults if isinstance(f, Rollout)}
+        if not trigger.none and str(trigger) not in pushed_by_faults:
+            pushed = ", ".join(sorted(pushed_by_faults)) or "nothing"
+            issues.append((("truth", "trigger"), f"no fault pushes {trigger} (faults push: {pushed})"))
+        return issues
+
+    def _rollouts(self) -> dict[str, list[tuple[int, Rollout]]]:
+        return {"changes": list(enumerate(self.changes)),
+                "faults": [(i, f) for i, f in enumerate(self.faults) if isinstance(f, Rollout)]}

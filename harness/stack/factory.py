@@ -1,0 +1,23 @@
+"""Build the backend a run asks for, from a compose file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from harness.stack.base import StackBackend
+from harness.stack.compose import load_compose
+from harness.stack.local import LocalBackend
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHOP_COMPOSE = REPO_ROOT / "compose" / "shop.yml"
+BACKENDS = ("local",)
+
+
+def open_backend(compose_path: Path, workdir: Path, run_id: str, backend: str = "local",
+                 overrides: Mapping[str, str] | None = None) -> StackBackend:
+    """Parse the compose file (nothing starts if it is bad) and return an idle backend."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
+    project = load_compose(compose_path, overrides)
+    return LocalBackend(project, workdir, run_id)

@@ -1,0 +1,1 @@
+"""Scorecards: scoring rules, renderers, run history."""

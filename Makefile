@@ -22,7 +22,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 demo: venv
-	$(BIN)/gamedrill demo
+	$(BIN)/gamedrill run drills/demo.yaml --autopilot
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

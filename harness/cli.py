@@ -1,26 +1,50 @@
-"""The `gamedrill` command. Thin: parse, call one library function, render, exit code."""
+"""The `gamedrill` command. Thin: parse, call one library function, render, exit code.
+
+Exit codes: 0 done, 1 the drill did not end well (aborted, timed out, not injected) or a
+runtime error, 2 bad input (a file or an argument).
+"""
 
 from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
 from types import FrameType
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from harness.errors import GamedrillError, InputError
-from harness.rundir import DEFAULT_RUNS_DIR
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
     # SIGTERM must unwind like Ctrl-C so every `finally` (fault revert, teardown) runs.
     raise KeyboardInterrupt
+
+
+def reports_errors(command: F) -> F:
+    """Turn gamedrill's errors into a clear message and an exit code, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            for problem in exc.problems:
+                errors.print(str(problem), markup=False)
+            sys.exit(2)
+        except GamedrillError as exc:
+            errors.print(f"error: {exc}", markup=False)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
 
 
 @click.group()
@@ -31,37 +55,76 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--compose", "compose_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="compose file of the stack (default: the sample shop)")
-@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_RUNS_DIR,
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check scenario and drill files; print every problem as file:line:col: field: message."""
+    from harness.spec import validate_paths
+
+    problems = validate_paths(paths)
+    for problem in problems:
+        errors.print(str(problem), markup=False)
+    if problems:
+        sys.exit(1)
+    console.print(f"{len(paths)} file(s) valid")
+
+
+@main.command()
+@click.argument("drill_path", metavar="DRILL", type=click.Path(path_type=Path))
+@click.option("--autopilot", is_flag=True, help="let the drill's responder play the team")
+@click.option("--keep", is_flag=True, help="leave the stack up afterwards (faults are still reverted)")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="where run directories go (default: the drill's runs_dir, else ./runs)")
+@click.option("--seed", type=int, default=None, help="seed for the surprise window (replayable runs)")
+@reports_errors
+def run(drill_path: Path, autopilot: bool, keep: bool, runs_dir: Path | None, seed: int | None) -> None:
+    """Run a drill: the stack under load, the fault, the team's response, the scorecard."""
+    from harness.runner import RunOptions, prepare_run
+    from harness.spec import load_drill
+    from scorecards import build_from_run_dir, render_summary
+
+    drill = load_drill(drill_path)
+    if autopilot and not drill.responder:
+        raise click.UsageError(f"{drill_path} has no responder steps for --autopilot")
+    the_run = prepare_run(drill, RunOptions(runs_dir=runs_dir, autopilot=autopilot, keep=keep, seed=seed))
+    console.print(f"run {the_run.run_id}: {drill.title}  (run dir {the_run.run_dir})")
+    if not autopilot:
+        console.print("the team responds with `gamedrill ack|declare|update|act ...` from this directory")
+    result = the_run.execute()
+    card = build_from_run_dir(result.run_dir)
+    for line in render_summary(card):
+        console.print(line, markup=False)
+    console.print(f"outcome: {result.outcome} ({result.reason})", markup=False)
+    console.print(f"scorecard: {result.run_dir / 'scorecard.md'}")
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"),
               show_default=True)
-@click.option("--requests", type=click.IntRange(1, 100_000), default=600, show_default=True,
-              help="size of the traffic burst")
-def demo(compose_path: Path | None, runs_dir: Path, requests: int) -> None:
-    """Bring the sample stack up, show it healthy under a burst of traffic, take it down."""
-    from harness.demo import run_stack_demo
+@click.option("--requests", type=click.IntRange(1, 100_000), default=600, show_default=True)
+@reports_errors
+def smoke(runs_dir: Path, requests: int) -> None:
+    """Bring the sample stack up, check it healthy under a burst of traffic, take it down."""
+    from harness.demo import render_stack_demo, run_stack_demo
 
     try:
-        report = run_stack_demo(compose_path, runs_dir, requests, progress=console.print)
-    except InputError as exc:
-        for problem in exc.problems:
-            errors.print(str(problem), markup=False, highlight=False)
-        sys.exit(2)
-    except GamedrillError as exc:
-        errors.print(f"error: {exc}", markup=False, highlight=False)
-        sys.exit(1)
+        report = run_stack_demo(None, runs_dir, requests, progress=console.print)
     except KeyboardInterrupt:
         errors.print("interrupted: the stack was taken down")
         sys.exit(130)
-    table = Table(title=f"stack {report.run_id}: health and traffic")
-    for column in ("service", "healthy", "processes", "cpu s", "open fds", "served"):
-        table.add_column(column)
-    for row in report.services:
-        table.add_row(row.name, "yes" if row.healthy else "NO", str(row.processes), f"{row.cpu_s:.2f}",
-                      str(row.open_fds), str(report.burst.served_by.get(row.name, "")))
-    console.print(table)
-    result = report.burst
-    console.print(f"burst: {result.requests} requests in {result.elapsed_s:.2f} s ({result.rps:.0f}/s), "
-                  f"{result.failures} failed, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms")
-    console.print(f"stack up in {report.up_s:.2f} s; down, {report.leftover} processes left behind")
+    console.print(render_stack_demo(report))
     sys.exit(0 if report.ok else 1)
+
+
+def _register_team_commands() -> None:
+    from harness.cli_team import TEAM_COMMANDS
+
+    for command in TEAM_COMMANDS:
+        main.add_command(command)
+
+
+_register_team_commands()
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.console import Group
+from rich.table import Table
+
 from harness.burst import BurstResult, burst
 from harness.rundir import create_run_dir
 from harness.stack import procfs
@@ -57,3 +60,18 @@ def run_stack_demo(compose_path: Path | None, runs_dir: Path, requests: int,
         backend.down()
     leftover = sum(1 for pid in pids if procfs.is_alive(pid))
     return StackDemoReport(run_id, up_s, tuple(rows), result, leftover)
+
+
+def render_stack_demo(report: StackDemoReport) -> Group:
+    """The report as a table and two summary lines (pure: prints nothing)."""
+    table = Table(title=f"stack {report.run_id}: health and traffic")
+    for column in ("service", "healthy", "processes", "cpu s", "open fds", "served"):
+        table.add_column(column)
+    for row in report.services:
+        table.add_row(row.name, "yes" if row.healthy else "NO", str(row.processes), f"{row.cpu_s:.2f}",
+                      str(row.open_fds), str(report.burst.served_by.get(row.name, "")))
+    result = report.burst
+    return Group(table,
+                 f"burst: {result.requests} requests in {result.elapsed_s:.2f} s ({result.rps:.0f}/s), "
+                 f"{result.failures} failed, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms",
+                 f"stack up in {report.up_s:.2f} s; down, {report.leftover} processes left behind")

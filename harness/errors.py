@@ -6,6 +6,7 @@
     │   └── SpecError              a scenario or drill file that does not validate
     ├── StackError                 the stack would not start, stay up or go down
     │   └── HealthTimeout          a service did not turn healthy before its deadline
+    ├── LoadError                  the load generator could not start or died
     └── UnknownServiceError        a name that is not a service of this stack
 """
 
@@ -69,3 +70,7 @@ class UnknownServiceError(GamedrillError):
     def __init__(self, name: str, known: list[str]) -> None:
         self.name = name
         super().__init__(f"unknown service {name!r}; this stack has: {', '.join(sorted(known))}")
+
+
+class LoadError(GamedrillError):
+    """The load generator could not start or died."""

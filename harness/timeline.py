@@ -56,7 +56,7 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "team.ack": "by",
     "team.declare": "by, severity, commander",
     "team.role": "by, role, who",
-    "team.update": "by, impact, action, next_update_s",
+    "team.update": "by, impact, action, next_update_s, text",
     "team.note": "by, text",
     "team.suspect": "by, change",
     "team.scope": "by, nodes",
@@ -223,7 +223,7 @@ class Journal:
             os.close(fd)
             raise
 
-    def append(self, kind: str, **data: Any) -> Event:
+    def append(self, kind: str, /, **data: Any) -> Event:
         """Write one event and return it once it is on disk."""
         if kind not in EVENT_KINDS or kind in _RESERVED:
             known = ", ".join(sorted(EVENT_KINDS.keys() - _RESERVED))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+import sys
 from typing import Any
 
+import pytest
 from shopclient import get, post
 
 from harness.burst import burst
@@ -163,3 +165,28 @@ def test_ports_come_from_the_os_and_are_free_after_teardown(shop: LocalBackend) 
     port = shop.endpoint("lb").port
     with socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
+
+
+def test_a_service_that_dies_on_start_fails_up_and_leaves_nothing(tmp_path: Any) -> None:
+    from harness.errors import StackError
+    from harness.stack import load_compose
+
+    compose = tmp_path / "stack.yml"
+    compose.write_text(f"""
+services:
+  steady:
+    command: ["{sys.executable}", "-c", "import time; time.sleep(60)"]
+  broken:
+    command: ["{sys.executable}", "-c", "import sys; print('config missing'); sys.exit(3)"]
+    depends_on: [steady]
+    healthcheck: {{test: ["CMD", "false"], start_interval: 50ms}}
+""")
+    backend = LocalBackend(load_compose(compose), tmp_path / "run", run_id=f"test-dies-{tmp_path.name}")
+    try:
+        with pytest.raises(StackError) as caught:
+            backend.up(timeout_s=10)
+    finally:
+        backend.down()  # a no-op when up() cleaned up after itself, as it must
+    assert "'broken' exited with status 3" in str(caught.value) and "config missing" in str(caught.value)
+    leftovers = [p for p in procfs.all_pids() if procfs.environ_of(p).get("GAMEDRILL_RUN_ID") == backend.run_id]
+    assert leftovers == []

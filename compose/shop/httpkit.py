@@ -226,14 +226,6 @@ class Server(ThreadingHTTPServer):
         log(self.service, f"error serving {client_address}: {type(exc).__name__}: {exc}")
 
 
-class _Stop(Exception):
-    pass
-
-
-def _raise_stop(signum: int, frame: object) -> None:
-    raise _Stop()
-
-
 def make_server(service: str, handler: type[JSONHandler]) -> Server:
     """A threading server on (BIND, PORT) for `handler`."""
     handler.service = service
@@ -244,14 +236,18 @@ def make_server(service: str, handler: type[JSONHandler]) -> Server:
 
 def serve(server: Server) -> None:
     """Serve until SIGTERM or SIGINT, then close the listening socket and return."""
-    signal.signal(signal.SIGTERM, _raise_stop)
-    signal.signal(signal.SIGINT, _raise_stop)
+
+    def stop(signum: int, frame: object) -> None:
+        # shutdown() waits for serve_forever() to return, so it must run on another thread.
+        # (Raising from the handler instead can land inside a request and be swallowed.)
+        threading.Thread(target=server.shutdown, name="shutdown", daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     host, port = server.socket.getsockname()[:2]
     log(server.service, f"listening on {host}:{port}")
     try:
-        server.serve_forever(poll_interval=0.5)
-    except _Stop:
-        pass
+        server.serve_forever(poll_interval=0.1)
     finally:
         server.server_close()
         log(server.service, "stopped")

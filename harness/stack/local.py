@@ -99,8 +99,8 @@ class LocalBackend:
             self._send_group(proc, signal.SIGCONT)  # a paused service must wake up to hear it
         grace_s = max((self.project.services[n].stop_grace_s for n in running), default=0.0)
         deadline = time.monotonic() + grace_s
-        for proc in running.values():
-            self._reap(proc, deadline)
+        for name, proc in running.items():
+            self._reap(name, proc, deadline)
         self._write_state()
 
     def __enter__(self) -> LocalBackend:
@@ -114,7 +114,7 @@ class LocalBackend:
         proc = self._running.pop(service, None)
         if proc is not None:
             self._send_group(proc, self._stop_signal(service))
-            self._reap(proc, time.monotonic() + spec.stop_grace_s)
+            self._reap(service, proc, time.monotonic() + spec.stop_grace_s)
         self._start(spec)
         self._wait_healthy([service], time.monotonic() + timeout_s)
 
@@ -235,14 +235,15 @@ class LocalBackend:
             os.killpg(proc.pgid, sig)
 
     @classmethod
-    def _reap(cls, proc: _Running, deadline: float) -> None:
+    def _reap(cls, name: str, proc: _Running, deadline: float) -> None:
         """Wait for the group to exit by `deadline`, then SIGKILL whatever is left of it."""
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
         killed = False
         while procfs.group_members(proc.pgid):
             if time.monotonic() >= deadline and not killed:
-                log.warning("process group %d outlived its stop grace period: SIGKILL", proc.pgid)
+                left = [m.pid for m in procfs.group_members(proc.pgid)]
+                log.warning("%s: pids %s outlived the stop grace period: SIGKILL", name, left)
                 cls._send_group(proc, signal.SIGKILL)
                 killed = True
             time.sleep(0.01)

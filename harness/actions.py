@@ -1,0 +1,96 @@
+"""The responder toolkit: what a team may do to the stack, by name.
+
+Every action takes an optional canary node: with one it acts on that node only (so the
+team can see the effect before going global); without, on every node it applies to. An
+action reports which nodes it touched and what changed there; the session journals it.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from typing import Any
+
+from harness.faults.base import FaultContext
+from harness.session import ActionResult
+from harness.workers import find_hung_workers
+
+Action = Callable[[FaultContext, str | None, dict[str, Any]], ActionResult]
+_ACTIONS: dict[str, Action] = {}
+
+
+def action(name: str) -> Callable[[Action], Action]:
+    def decorate(fn: Action) -> Action:
+        _ACTIONS[name] = fn
+        return fn
+    return decorate
+
+
+def known_actions() -> list[str]:
+    return sorted(_ACTIONS)
+
+
+def run_action(name: str, ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
+    if name not in _ACTIONS:
+        raise ValueError(f"unknown action {name!r}; known: {', '.join(known_actions())}")
+    if canary is not None and canary not in ctx.nodes:
+        raise ValueError(f"canary {canary!r} is not a node; nodes: {', '.join(ctx.nodes)}")
+    return _ACTIONS[name](ctx, canary, params)
+
+
+def _targets(ctx: FaultContext, canary: str | None) -> tuple[str, ...]:
+    return (canary,) if canary else ctx.nodes
+
+
+@action("kill-hung-workers")
+def kill_hung_workers(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
+    """Kill workers spinning at high CPU; their master respawns fresh ones."""
+    killed: dict[str, list[int]] = {}
+    for node in _targets(ctx, canary):
+        pids = find_hung_workers(ctx.backend, node)
+        if pids:
+            ctx.backend.signal(node, signal.SIGKILL, pids)
+            killed[node] = pids
+    detail = ", ".join(f"{node}: {len(pids)} killed" for node, pids in killed.items()) or "no hung worker found"
+    return ActionResult("kill-hung-workers", True, _targets(ctx, canary), detail, {"killed": killed})
+
+
+@action("restart")
+def restart(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
+    """Restart whole nodes, one after the other (a rolling restart)."""
+    nodes = _targets(ctx, canary)
+    for node in nodes:
+        ctx.backend.restart(node)
+    return ActionResult("restart", True, nodes, f"restarted {', '.join(nodes)}", {"restarted": list(nodes)})
+
+
+def _rollback_latest(ctx: FaultContext, kind: str, canary: str | None, name: str) -> ActionResult:
+    live = [r for r in ctx.control_plane.rollouts()
+            if r["kind"] == kind and [n for n in r["reached"] if n not in r["rolled_back"]]]
+    if not live:
+        return ActionResult(name, False, (), f"no {kind} rollout to roll back")
+    latest = max(live, key=lambda r: r["id"])
+    reached = [n for n in latest["reached"] if n not in latest["rolled_back"]]
+    if canary is not None and canary not in reached:
+        return ActionResult(name, False, (), f"{kind} {latest['version']} is not on {canary}")
+    result = ctx.control_plane.rollback(latest["id"], [canary] if canary else None, author="team")
+    nodes = (canary,) if canary else tuple(reached)
+    previous = {n: result["previous"].get(n) for n in nodes}
+    return ActionResult(name, True, nodes, f"{kind} {latest['version']} rolled back on {', '.join(nodes)}",
+                        {"rollout_id": latest["id"], "from": latest["version"], "to": previous})
+
+
+@action("rollback-script")
+def rollback_script(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
+    """Put the previous per-request script back (stuck workers stay stuck)."""
+    return _rollback_latest(ctx, "script", canary, "rollback-script")
+
+
+@action("rollback-release")
+def rollback_release(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
+    return _rollback_latest(ctx, "release", canary, "rollback-release")
+
+
+@action("rollback-config")
+def rollback_config(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
+    return _rollback_latest(ctx, "config", canary, "rollback-config")

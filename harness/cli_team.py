@@ -1,0 +1,203 @@
+"""The team's commands: one per event of the control API, against the running drill.
+
+They find the drill from its run directory (`--run`, else the newest live run under
+`--runs-dir`) and talk to it through the same control API as the web console and the
+autopilot. The server stamps the time; the CLI only says what happened and who did it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from harness.control import ControlClient, ControlError, find_live_run
+from harness.errors import GamedrillError
+
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _default_person() -> str:
+    return os.environ.get("GAMEDRILL_USER") or getpass.getuser()
+
+
+def drill_options(command: F) -> F:
+    """--run / --runs-dir / --by, and errors as one clear line with exit code 1."""
+
+    @click.option("--run", "run_ref", default=None, help="run directory or run id (default: the newest live run)")
+    @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"),
+                  show_default=True)
+    @click.option("--by", default=_default_person, show_default="$GAMEDRILL_USER or your login",
+                  help="who is doing this")
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ControlError as exc:
+            errors.print(f"error: the drill refused it: {exc}", markup=False)
+            sys.exit(1)
+        except GamedrillError as exc:
+            errors.print(f"error: {exc}", markup=False)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def client_for(run_ref: str | None, runs_dir: Path, role: Literal["team", "facilitator"] = "team") -> ControlClient:
+    if run_ref is None:
+        return ControlClient.from_run_dir(find_live_run(runs_dir), role)
+    candidate = Path(run_ref)
+    return ControlClient.from_run_dir(candidate if candidate.is_dir() else runs_dir / run_ref, role)
+
+
+def _said(event: Any) -> None:
+    console.print(f"recorded {event.kind} at +{event.t_s:.3f} s (seq {event.seq})", markup=False)
+
+
+@click.command()
+@drill_options
+def ack(run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """Acknowledge the page."""
+    _said(client_for(run_ref, runs_dir).ack(by))
+
+
+@click.command()
+@click.option("--sev", "severity", type=click.IntRange(1, 4), required=True, help="1 (worst) to 4")
+@click.option("--commander", required=True, help="who leads the incident")
+@drill_options
+def declare(severity: int, commander: str, run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """Declare an incident with a severity and a commander."""
+    _said(client_for(run_ref, runs_dir).declare(by, severity, commander))
+
+
+@click.command()
+@click.argument("role_name", metavar="ROLE", type=click.Choice(["commander", "comms", "scribe", "ops"]))
+@click.argument("who")
+@drill_options
+def role(role_name: str, who: str, run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """Say who holds a role."""
+    _said(client_for(run_ref, runs_dir).role(by, role_name, who))
+
+
+@click.command()
+@click.argument("text", required=False)
+@click.option("--impact", required=True, help="who is affected and how")
+@click.option("--action", "doing", required=True, help="what we are doing about it")
+@click.option("--next-update", "next_update_s", type=click.IntRange(min=1), default=None,
+              help="seconds until the next update")
+@drill_options
+def update(text: str | None, impact: str, doing: str, next_update_s: int | None, run_ref: str | None,
+           runs_dir: Path, by: str) -> None:
+    """Post a status update: impact, current action, next update time."""
+    _said(client_for(run_ref, runs_dir).update(by, impact, doing, next_update_s, text))
+
+
+@click.command()
+@click.argument("text")
+@drill_options
+def note(text: str, run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """Add a note (a hypothesis, an observation) to the timeline."""
+    _said(client_for(run_ref, runs_dir).note(by, text))
+
+
+@click.command()
+@click.argument("change")
+@drill_options
+def suspect(change: str, run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """Name the change you believe triggered it (e.g. 'script_push v2', or a change id)."""
+    _said(client_for(run_ref, runs_dir).suspect(by, int(change) if change.isdigit() else change))
+
+
+@click.command()
+@click.argument("nodes", nargs=-1, required=True)
+@drill_options
+def scope(nodes: tuple[str, ...], run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """Record which nodes are affected."""
+    _said(client_for(run_ref, runs_dir).scope(by, list(nodes)))
+
+
+@click.command()
+@click.argument("action")
+@click.option("--canary", default=None, help="act on this node only, first")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="action parameter (repeatable)")
+@drill_options
+def act(action: str, canary: str | None, params: tuple[str, ...], run_ref: str | None, runs_dir: Path,
+        by: str) -> None:
+    """Run a mitigation from the toolkit (kill-hung-workers, rollback-script, restart, ...)."""
+    parsed: dict[str, str] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--param")
+        parsed[key] = value
+    outcome = client_for(run_ref, runs_dir).act(by, action, canary, parsed)
+    _said(outcome.event)
+    verdict = "done" if outcome.result.ok else "did not apply"
+    console.print(f"{action} {verdict}: {outcome.result.detail}", markup=False)
+
+
+@click.command()
+@click.argument("to")
+@drill_options
+def escalate(to: str, run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """Escalate to someone (a team, a manager, a vendor)."""
+    _said(client_for(run_ref, runs_dir).escalate(by, to))
+
+
+@click.command()
+@drill_options
+def resolve(run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """Resolve the incident: this ends the drill."""
+    _said(client_for(run_ref, runs_dir).resolve(by))
+
+
+@click.command()
+@drill_options
+def status(run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """The SLO now, overall and per node, and the alerts firing."""
+    view = client_for(run_ref, runs_dir).status()
+    overall = view["overall"]
+    console.print(f"run {view['run_id']} ({view['state']}) at +{view['t_s']:.1f} s: "
+                  f"{overall['requests']} requests, error rate {overall['error_rate']:.1%}, "
+                  f"p99 {overall['p99_ms']} ms; alerts firing: {', '.join(view['alerts_firing']) or 'none'}",
+                  markup=False)
+    table = Table("node", "requests", "errors", "error rate", "p99 ms", "probe")
+    for node, row in view["nodes"].items():
+        probe = {True: "ok", False: "FAILING", None: "-"}[row["probe_ok"]]
+        table.add_row(node, str(row["requests"]), str(row["failures"]), f"{row['error_rate']:.1%}",
+                      str(row["p99_ms"]), probe)
+    console.print(table)
+
+
+@click.command()
+@drill_options
+def changes(run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """The change log: every deploy, config push and script push, newest last."""
+    table = Table("id", "at (UTC)", "kind", "version", "targets", "author", "description")
+    for change in client_for(run_ref, runs_dir).changes():
+        table.add_row(str(change["id"]), str(change.get("at_iso", "")), change["kind"], str(change["version"]),
+                      ", ".join(change.get("targets", [])), str(change.get("author", "")),
+                      str(change.get("description", "")))
+    console.print(table)
+
+
+@click.command()
+@click.argument("reason")
+@drill_options
+def abort(reason: str, run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """Facilitator: stop the drill now; every fault is reverted."""
+    client_for(run_ref, runs_dir, role="facilitator").abort(f"{reason} (by {by})")
+    console.print("abort requested: faults are being reverted and the stack taken down")
+
+
+TEAM_COMMANDS = (ack, declare, role, update, note, suspect, scope, act, escalate, resolve, status, changes, abort)

@@ -1,0 +1,100 @@
+"""The running drill as the team sees it: the DrillSession half of `Run`.
+
+Team events are journaled here, so their timestamps are the server's. The team's view of
+the journal hides what only the facilitator may see: the plan with its ground truth, the
+injected faults, and which changes were decoys.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from harness.actions import known_actions, run_action
+from harness.errors import GamedrillError
+from harness.session import ActionResult, TeamEventKind
+from harness.timeline import Event, read_journal
+
+if TYPE_CHECKING:
+    from harness.faults import FaultContext, FaultStack
+    from harness.monitor import Monitor
+    from harness.runstate import StateMachine
+    from harness.spec import Drill
+    from harness.timeline import Journal
+
+FACILITATOR_ONLY = frozenset({"run.planned", "fault.injected", "fault.reverted", "change.pushed"})
+
+
+class DrillOver(GamedrillError):
+    """The drill has ended; it takes no more team events."""
+
+
+class DrillSessionMixin:
+    drill: Drill
+    run_id: str
+    journal: Journal
+    monitor: Monitor
+    states: StateMachine
+    ctx: FaultContext | None
+    faults: FaultStack | None
+    _stop: threading.Event
+    _resolved: threading.Event
+
+    def plan(self) -> None:
+        """The first event of the run: what it is, its targets and its ground truth."""
+        drill, scenario = self.drill, self.drill.scenario
+        self.journal.append(
+            "run.planned", run_id=self.run_id, drill=drill.name, scenario=scenario.name, backend=drill.backend,
+            targets=drill.targets.model_dump(mode="json"), truth=scenario.truth.model_dump(mode="json"),
+            load=drill.load.model_dump(mode="json"), team=drill.team.model_dump(mode="json"),
+            nodes=list(scenario.stack.nodes))
+
+    def record(self, kind: TeamEventKind, by: str, data: dict[str, Any]) -> Event:
+        self._refuse_when_over()
+        event = self.journal.append(f"team.{kind}", by=by, **data)
+        if kind == "resolve":
+            self._resolved.set()
+        return event
+
+    def act(self, by: str, action: str, canary: str | None, params: dict[str, Any]) -> tuple[Event, ActionResult]:
+        self._refuse_when_over()
+        if action not in known_actions():
+            raise ValueError(f"unknown action {action!r}; known: {', '.join(known_actions())}")
+        if self.ctx is None:
+            raise DrillOver("the stack is not up yet")
+        asked = self.journal.append("team.act", by=by, action=action, canary=canary, params=params)
+        try:
+            result = run_action(action, self.ctx, canary, params)
+        except (GamedrillError, OSError) as exc:
+            result = ActionResult(action, False, (), f"failed: {exc}")
+        self.journal.append("action.result", action=action, ok=result.ok, nodes=list(result.nodes),
+                            detail=result.detail, changed=result.changed)
+        return asked, result
+
+    def status(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "state": str(self.states.state), "drill": self.drill.name,
+                **self.monitor.snapshot(self.journal.now_s())}
+
+    def changes(self) -> list[dict[str, Any]]:
+        if self.ctx is None:
+            return []
+        return self.ctx.control_plane.changes()
+
+    def journal_events(self, since_seq: int, facilitator: bool) -> list[Event]:
+        events = [e for e in read_journal(self.journal.path) if e.seq > since_seq]
+        return events if facilitator else [e for e in events if e.kind not in FACILITATOR_ONLY]
+
+    def truth(self) -> dict[str, Any]:
+        scenario = self.drill.scenario
+        return {"scenario": scenario.name, "truth": scenario.truth.model_dump(mode="json"),
+                "faults": [dict(f.detail) for f in (self.faults.active if self.faults else [])]}
+
+    def abort(self, reason: str) -> None:
+        self._finish("aborted", f"facilitator: {reason}")
+
+    def _finish(self, outcome: str, reason: str) -> None:
+        raise NotImplementedError
+
+    def _refuse_when_over(self) -> None:
+        if self._stop.is_set():
+            raise DrillOver("the drill is over; it takes no more events")

@@ -1,0 +1,82 @@
+"""The fault protocol: inject() returns an Injected whose revert() is idempotent.
+
+Faults are registered by their spec `type`; a new fault family is a new module that
+calls `register`. Injected faults go on a FaultStack that is unwound last-in-first-out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from harness.shopapi import ControlPlane, LoadBalancer
+from harness.stack.base import StackBackend
+from harness.timeline import Journal
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FaultContext:
+    backend: StackBackend
+    control_plane: ControlPlane
+    lb: LoadBalancer
+    nodes: tuple[str, ...]
+
+
+class Injected(Protocol):
+    name: str
+    detail: dict[str, Any]  # what inject() did, for the journal
+
+    def revert(self, ctx: FaultContext) -> dict[str, Any]:
+        """Undo the fault; calling it twice does nothing the second time."""
+
+
+Injector = Callable[[Any, FaultContext], Injected]
+_REGISTRY: dict[str, Injector] = {}
+
+
+def register(fault_type: str) -> Callable[[Injector], Injector]:
+    def decorate(injector: Injector) -> Injector:
+        _REGISTRY[fault_type] = injector
+        return injector
+    return decorate
+
+
+def injector_for(fault_type: str) -> Injector:
+    try:
+        return _REGISTRY[fault_type]
+    except KeyError:
+        raise ValueError(f"unknown fault type {fault_type!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+
+
+class FaultStack:
+    """Injected faults, reverted last-in-first-out exactly once, whatever goes wrong."""
+
+    def __init__(self, journal: Journal, ctx: FaultContext) -> None:
+        self.journal = journal
+        self.ctx = ctx
+        self._stack: list[tuple[int, Injected]] = []
+
+    def inject(self, index: int, spec: Any) -> Injected:
+        injected = injector_for(spec.type)(spec, self.ctx)
+        self._stack.append((index, injected))
+        self.journal.append("fault.injected", index=index, type=spec.type, ttl_s=spec.ttl_s, **injected.detail)
+        return injected
+
+    @property
+    def active(self) -> list[Injected]:
+        return [injected for _, injected in self._stack]
+
+    def revert_all(self, how: str) -> None:
+        while self._stack:
+            index, injected = self._stack.pop()
+            try:
+                done = injected.revert(self.ctx)
+                self.journal.append("fault.reverted", index=index, type=injected.name, how=how, ok=True, **done)
+            except Exception as exc:  # one failed revert must not leave the others injected
+                log.exception("reverting fault %d failed", index)
+                self.journal.append("fault.reverted", index=index, type=injected.name, how=how, ok=False,
+                                    error=str(exc))

@@ -1,0 +1,305 @@
+"""One drill, start to finish: up -> baseline -> inject -> respond -> revert -> teardown.
+
+`Run` holds every collaborator (backend, journal, monitor, load, probes, faults, control
+API, responder, clock, RNG). The CLI, the pytest plugin and the tests all build it with
+`prepare_run` and call `execute()`. Whatever happens (a bad step, Ctrl-C, SIGTERM, an
+abort), every injected fault is reverted and the stack is taken down, in `finally`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.control import ControlClient, ControlServer, Tokens, create_app, issue_tokens
+from harness.drillsession import DrillSessionMixin
+from harness.faults import FaultContext, FaultStack
+from harness.faults.rollout import push
+from harness.load import LoadGenerator, RequestRecord
+from harness.monitor import Monitor
+from harness.probes import NodeProbes
+from harness.responder import Responder
+from harness.rundir import DEFAULT_RUNS_DIR, create_run_dir
+from harness.runstate import RunState, StateMachine
+from harness.shopapi import ControlPlane, LoadBalancer
+from harness.slo import Sample, is_healthy
+from harness.spec import Drill, Step
+from harness.stack.base import StackBackend
+from harness.stack.compose import load_compose
+from harness.stack.factory import backend_for
+from harness.timeline import Journal, SystemClock
+
+log = logging.getLogger(__name__)
+TICK_S = 0.1
+LOAD_TIMEOUT_S = 2.0  # a stalled stack shows up as failures within two seconds
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    runs_dir: Path | None = None
+    autopilot: bool = False
+    keep: bool = False
+    seed: int | None = None
+    listen: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    run_dir: Path
+    outcome: str  # resolved | timed_out | aborted | not_injected | failed
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "resolved"
+
+
+@dataclass
+class Run(DrillSessionMixin):
+    drill: Drill
+    run_id: str
+    run_dir: Path
+    journal: Journal
+    backend: StackBackend
+    options: RunOptions
+    rng: random.Random
+    clock: SystemClock = field(default_factory=SystemClock)
+    states: StateMachine = field(init=False)
+    monitor: Monitor = field(init=False)
+    faults: FaultStack | None = None
+    load: LoadGenerator | None = None
+    probes: NodeProbes | None = None
+    control: ControlServer | None = None
+    tokens: Tokens | None = None
+    responder: Responder | None = None
+    ctx: FaultContext | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _resolved: threading.Event = field(default_factory=threading.Event)
+    _ticker: threading.Thread | None = None
+    _outcome: tuple[str, str] | None = None
+    _origin_mono: float = 0.0
+
+    def __post_init__(self) -> None:
+        scenario = self.drill.scenario
+        self.states = StateMachine(self.journal)
+        self.monitor = Monitor(self.journal, scenario.alerts, scenario.restoration, scenario.stack.nodes)
+        self._origin_mono = time.monotonic() - self.journal.now_s()
+
+    # ---- the drill --------------------------------------------------------------------
+
+    def execute(self) -> RunResult:
+        try:
+            self._start()
+            if self._baseline_and_decoys():
+                self._inject()
+                self._respond()
+        except KeyboardInterrupt:
+            self._finish("aborted", "interrupted (Ctrl-C or SIGTERM)")
+        except Exception as exc:
+            log.exception("drill failed")
+            self._finish("failed", f"{type(exc).__name__}: {exc}")
+        finally:
+            self._wind_down()
+        outcome, reason = self._outcome or ("failed", "no outcome recorded")
+        return RunResult(self.run_id, self.run_dir, outcome, reason)
+
+    def _start(self) -> None:
+        self.states.move(RunState.STARTING)
+        began = time.monotonic()
+        self.backend.up()
+        self.journal.append("stack.up", services=self.backend.services(), up_s=round(time.monotonic() - began, 3))
+        nodes = self.drill.scenario.stack.nodes
+        self.ctx = FaultContext(self.backend, ControlPlane(self.backend.endpoint("config").port),
+                                LoadBalancer(self.backend.endpoint("lb").port), nodes)
+        self.faults = FaultStack(self.journal, self.ctx)
+        self.tokens = issue_tokens(self.run_dir)
+        self.control = ControlServer(create_app(self, self.tokens), run_dir=self.run_dir, run_id=self.run_id,
+                                     host=self.options.listen)
+        self.control.start()
+        self._ticker = threading.Thread(target=self._tick_loop, name="monitor-tick", daemon=True)
+        self._ticker.start()
+        load = self.drill.load
+        self.load = LoadGenerator(self.backend.endpoint(self.drill.scenario.stack.entry).port, load.users,
+                                  load.rate_per_s, self.run_dir, self._on_record,
+                                  max_s=self._max_duration_s() + 60, mix=load.mix, timeout_s=LOAD_TIMEOUT_S)
+        self.load.start()
+        self.journal.append("load.started", users=load.users, rate_per_s=load.rate_per_s)
+        self.probes = NodeProbes({n: self.backend.endpoint(n).port for n in nodes}, self.monitor.feed_probe,
+                                 self.journal.now_s)
+        self.probes.start()
+
+    def _baseline_and_decoys(self) -> bool:
+        """Healthy traffic, then the decoy changes; False when the steady state is not healthy."""
+        self.states.move(RunState.BASELINE)
+        inject_at = self.journal.now_s() + self.drill.baseline_s + self.drill.inject_delay_s(self.rng)
+        decoys = sorted(self.drill.scenario.changes, key=lambda d: -d.before_fault_s)
+        for decoy in decoys:
+            self._wait_until(inject_at - decoy.before_fault_s)
+            assert self.ctx is not None
+            rollout = push(self.ctx, decoy)
+            self.journal.append("change.pushed", artifact_kind=decoy.artifact.kind, version=decoy.artifact.version,
+                                rollout_id=rollout["id"], decoy=True)
+        self._wait_until(inject_at)
+        if self._stop.is_set():
+            return False
+        steady = self.drill.scenario.safety.steady_state
+        stats = self.monitor.recent(self.journal.now_s(), steady.window_s)
+        healthy = stats.requests > 0 and is_healthy(stats, steady.max_error_rate, steady.max_p99_ms)
+        self.journal.append("steady_state.checked", healthy=healthy, requests=stats.requests,
+                            error_rate=round(stats.error_rate, 4), p99_ms=stats.p99_ms)
+        self.journal.append("baseline.recorded", requests=stats.requests, error_rate=round(stats.error_rate, 4),
+                            p50_ms=stats.p50_ms, p99_ms=stats.p99_ms)
+        if not healthy:
+            self._finish("not_injected", "the stack was not healthy before injection: nothing was injected")
+        return healthy
+
+    def _inject(self) -> None:
+        assert self.faults is not None
+        self.states.move(RunState.INJECTED)
+        start = self.journal.now_s()
+        for index, fault in sorted(enumerate(self.drill.scenario.faults), key=lambda pair: pair[1].at_s):
+            self._wait_until(start + fault.at_s)
+            if self._stop.is_set():
+                return
+            injected = self.faults.inject(index, fault)
+            if index == 0 or len(self.faults.active) == 1:
+                self.monitor.arm_restoration(start)
+            log.info("injected %s", injected.detail)
+        if self.options.autopilot and self.drill.responder and self.control and self.tokens:
+            client = ControlClient(self.control.url, self.tokens.team)
+            self.responder = Responder(self.drill.responder, client, on_step=self._on_step)
+            threading.Thread(target=self._run_responder, name="responder", daemon=True).start()
+
+    def _respond(self) -> None:
+        limit_s = self._max_duration_s()
+        burn_limit = self.drill.scenario.safety.max_error_budget_burn
+        while not self._stop.is_set():
+            if self._resolved.is_set():
+                self._finish("resolved", "the team resolved the incident")
+            elif self.journal.now_s() >= limit_s:
+                self.journal.append("safety.tripped", limit="max_duration_s", value=limit_s)
+                self._finish("timed_out", f"no resolution within {limit_s:g} s")
+            elif self.monitor.since_fault["requests"] >= 100 and self.monitor.error_budget_burn() > burn_limit:
+                burn = self.monitor.error_budget_burn()
+                self.journal.append("safety.tripped", limit="max_error_budget_burn", value=round(burn, 4))
+                self._finish("aborted", f"error budget burn {burn:.0%} over the limit of {burn_limit:.0%}")
+            else:
+                self._stop.wait(TICK_S)
+
+    def _wind_down(self) -> None:
+        """Revert every fault, stop everything, tear the stack down; each step runs whatever failed."""
+        with _signals_held():
+            self._unwind()
+
+    def _unwind(self) -> None:
+        self._stop.set()
+        if self.responder is not None:
+            self.responder.stop()
+        if self.states.state in (RunState.BASELINE, RunState.INJECTED):
+            self.states.move(RunState.REVERTING)
+        if self.faults is not None:
+            self.faults.revert_all("end of drill" if self._outcome and self._outcome[0] == "resolved" else "abort")
+        for stopper in (self.load, self.probes):
+            if stopper is not None:
+                _quietly(stopper.stop)
+        if self.load is not None:
+            self.journal.append("load.stopped", requests=self.load.requests, failures=self.load.failures)
+        if self._ticker is not None:
+            self._ticker.join(timeout=2)
+        _quietly(lambda: self.monitor.tick(self.journal.now_s() + self.monitor.settle_s))
+        if self.control is not None:
+            _quietly(self.control.stop)
+        self.states.move(RunState.TEARING_DOWN)
+        if not self.options.keep:
+            _quietly(self.backend.down)
+        self.journal.append("stack.down", kept=self.options.keep)
+        outcome, reason = self._outcome or ("failed", "no outcome recorded")
+        if outcome != "resolved":
+            self.journal.append("run.aborted", reason=reason, outcome=outcome)
+        self.states.move(RunState.FINISHED)
+        self.journal.append("run.finished", outcome=outcome, reason=reason, run_dir=str(self.run_dir))
+        _quietly(lambda: _write_scorecard(self.run_dir))
+
+    # ---- helpers ----------------------------------------------------------------------
+
+    def _finish(self, outcome: str, reason: str) -> None:
+        if self._outcome is None:
+            self._outcome = (outcome, reason)
+        self._stop.set()
+
+    def _max_duration_s(self) -> float:
+        return min(self.drill.max_duration_s, self.drill.scenario.safety.max_duration_s)
+
+    def _wait_until(self, t_s: float) -> None:
+        self._stop.wait(max(0.0, t_s - self.journal.now_s()))
+
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(TICK_S):
+            try:
+                self.monitor.tick(self.journal.now_s())
+            except Exception:  # the monitor must never take the drill down
+                log.exception("monitor tick failed")
+
+    def _on_record(self, record: RequestRecord) -> None:
+        # Locust stamps CLOCK_MONOTONIC, which every process on the machine shares.
+        self.monitor.feed(Sample(record.mono - self._origin_mono, record.latency_ms, record.ok, record.node))
+
+    def _on_step(self, index: int, step: Step) -> None:
+        self.journal.append("responder.step", index=index, step=step.step)
+
+    def _run_responder(self) -> None:
+        assert self.responder is not None
+        try:
+            self.responder.run()
+        except Exception as exc:
+            if not self._stop.is_set():
+                log.warning("autopilot stopped: %s", exc)
+                self._finish("failed", f"autopilot: {exc}")
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """A second Ctrl-C (or SIGTERM) must not cut the revert and teardown short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _quietly(step: object) -> None:
+    try:
+        step()  # type: ignore[operator]
+    except Exception:
+        log.exception("wind-down step failed; carrying on")
+
+
+def _write_scorecard(run_dir: Path) -> None:
+    from scorecards import write_scorecard
+
+    write_scorecard(run_dir)
+
+
+def prepare_run(drill: Drill, options: RunOptions) -> Run:
+    """Create the run directory and journal and parse the stack; nothing starts yet."""
+    project = load_compose(drill.scenario.stack.compose_file)  # a bad compose file: nothing is created
+    run_id, run_dir = create_run_dir(options.runs_dir or drill.runs_dir or DEFAULT_RUNS_DIR)
+    rng = random.Random(options.seed)
+    backend = backend_for(project, run_dir, run_id, drill.backend)
+    journal = Journal.open(run_dir / "journal.jsonl")
+    run = Run(drill=drill, run_id=run_id, run_dir=run_dir, journal=journal, backend=backend, options=options,
+              rng=rng)
+    run.plan()
+    return run

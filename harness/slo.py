@@ -1,0 +1,96 @@
+"""Pure SLO arithmetic over request samples: window stats, percentiles, restoration search."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One request as the monitor sees it; `t_s` is its start, in drill seconds."""
+
+    t_s: float
+    latency_ms: float
+    ok: bool
+    node: str | None
+
+
+@dataclass(frozen=True)
+class WindowStats:
+    requests: int
+    failures: int
+    p50_ms: float | None
+    p99_ms: float | None
+
+    @property
+    def error_rate(self) -> float:
+        return self.failures / self.requests if self.requests else 0.0
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile of already sorted values (None when empty)."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def window_stats(samples: Sequence[Sample]) -> WindowStats:
+    latencies = sorted(s.latency_ms for s in samples)
+    return WindowStats(
+        requests=len(samples),
+        failures=sum(1 for s in samples if not s.ok),
+        p50_ms=percentile(latencies, 50),
+        p99_ms=percentile(latencies, 99),
+    )
+
+
+def is_healthy(stats: WindowStats, max_error_rate: float, max_p99_ms: float) -> bool:
+    return stats.error_rate <= max_error_rate and (stats.p99_ms is None or stats.p99_ms <= max_p99_ms)
+
+
+@dataclass(frozen=True)
+class Restoration:
+    window_start_t_s: float
+    stats: WindowStats
+
+
+def find_restoration(samples: Sequence[Sample], *, after_t_s: float, known_until_t_s: float,
+                     window_s: float, max_error_rate: float, max_p99_ms: float,
+                     min_requests: int = 5) -> tuple[Restoration | None, float]:
+    """The first healthy window that starts, at a successful request, after `after_t_s`.
+
+    `samples` are sorted by start time. Only windows that end before `known_until_t_s` (every
+    request that started inside them has finished) are judged, so an answer never changes
+    later. Returns (restoration or None, a new `after_t_s` for the next call: candidates up to
+    it were judged unhealthy and stay so).
+    """
+    first = _bisect_right([s.t_s for s in samples], after_t_s)
+    rejected_until = after_t_s
+    end = first
+    for index in range(first, len(samples)):
+        candidate = samples[index]
+        if candidate.t_s + window_s > known_until_t_s:
+            break
+        if candidate.ok:
+            end = max(end, index)
+            while end < len(samples) and samples[end].t_s <= candidate.t_s + window_s:
+                end += 1
+            stats = window_stats(samples[index:end])
+            if stats.requests >= min_requests and is_healthy(stats, max_error_rate, max_p99_ms):
+                return Restoration(candidate.t_s, stats), rejected_until
+        rejected_until = candidate.t_s
+    return None, rejected_until
+
+
+def _bisect_right(values: Sequence[float], x: float) -> int:
+    low, high = 0, len(values)
+    while low < high:
+        mid = (low + high) // 2
+        if x < values[mid]:
+            high = mid
+        else:
+            low = mid + 1
+    return low

@@ -43,6 +43,16 @@ def live_drill(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
             proc.wait(timeout=60)
 
 
+def leftovers(run_id: str) -> list[str]:
+    """Live processes the run started (they carry its id), described for the failure message."""
+    found = []
+    for pid in procfs.all_pids():
+        stat = procfs.read_stat(pid)
+        if stat is not None and stat.state != "Z" and procfs.environ_of(pid).get("GAMEDRILL_RUN_ID") == run_id:
+            found.append(f"{pid} {stat.state} {Path(f'/proc/{pid}/cmdline').read_bytes()!r}")
+    return found
+
+
 def wait_for_event(run_dir: Path, kind: str, timeout_s: float) -> None:
     wait_until(lambda: any(e.kind == kind for e in read_journal(run_dir / "journal.jsonl")), timeout_s, kind)
 
@@ -93,8 +103,7 @@ def test_team_plays_through_the_cli(live_drill: tuple[subprocess.Popen[str], Pat
     tokens = json.loads((run_dir / "tokens.json").read_text())
     journal_text = (run_dir / "journal.jsonl").read_text()
     assert tokens["team"] not in journal_text and tokens["facilitator"] not in journal_text
-    run_id = run_dir.name
-    assert not [p for p in procfs.all_pids() if procfs.environ_of(p).get("GAMEDRILL_RUN_ID") == run_id]
+    assert leftovers(run_dir.name) == []
 
 
 def test_no_live_drill_is_a_clear_error(tmp_path: Path) -> None:
@@ -121,9 +130,9 @@ def test_sigterm_mid_fault_reverts_and_tears_down(live_drill: tuple[subprocess.P
     wait_for_event(run_dir, "fault.injected", 60)
     proc.send_signal(signal.SIGTERM)
     output, _ = proc.communicate(timeout=90)
-    assert proc.returncode == 1, output
+    assert proc.returncode == 1, (proc.returncode, output)
     kinds = [e.kind for e in read_journal(run_dir / "journal.jsonl")]
     assert kinds.index("fault.injected") < kinds.index("fault.reverted") < kinds.index("stack.down")
     assert kinds[-1] == "run.finished"
-    assert not [p for p in procfs.all_pids() if procfs.environ_of(p).get("GAMEDRILL_RUN_ID") == run_dir.name]
+    assert leftovers(run_dir.name) == []
     assert json.loads((run_dir / "scorecard.json").read_text())["outcome"] == "aborted"

@@ -4,7 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv test lint demo clean
+# The stack's images (docker backend). The default base is built from Debian packages, so
+# no image registry is needed; `make images BASE_IMAGE=python:3.11-slim` uses the public one.
+BASE_IMAGE ?= gamedrill-base:bookworm
+SHOP_IMAGE ?= gamedrill-shop:latest
+# Exactly what the image holds: the shop services and the stdlib-only proxy of the harness.
+IMAGE_FILES := compose/Dockerfile compose/shop harness/__init__.py $(wildcard harness/proxy)
+
+.PHONY: venv test lint demo clean images
 
 venv: $(STAMP)
 
@@ -20,6 +27,11 @@ lint: venv
 
 test: lint
 	$(BIN)/python -m pytest
+
+images:
+	case "$(BASE_IMAGE)" in gamedrill-base:*) compose/build-base-image.sh "$(BASE_IMAGE)";; esac
+	tar -c --exclude=__pycache__ $(IMAGE_FILES) \
+	  | docker build --network none -f compose/Dockerfile --build-arg BASE_IMAGE="$(BASE_IMAGE)" -t "$(SHOP_IMAGE)" -
 
 demo: venv
 	$(BIN)/gamedrill run drills/demo.yaml --autopilot

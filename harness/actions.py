@@ -94,3 +94,78 @@ def rollback_release(ctx: FaultContext, canary: str | None, params: dict[str, An
 @action("rollback-config")
 def rollback_config(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
     return _rollback_latest(ctx, "config", canary, "rollback-config")
+
+
+def _named_nodes(ctx: FaultContext, canary: str | None, params: dict[str, Any], action_name: str) -> tuple[str, ...]:
+    """Isolation needs to be told which nodes: the canary, or params `nodes` (comma-separated)."""
+    if canary:
+        return (canary,)
+    nodes = tuple(n.strip() for n in str(params.get("nodes", "")).split(",") if n.strip())
+    unknown = [n for n in nodes if n not in ctx.nodes]
+    if not nodes or unknown:
+        raise ValueError(f"{action_name} needs --canary NODE or --param nodes=web-1,web-2 "
+                         f"(nodes: {', '.join(ctx.nodes)}; unknown: {', '.join(unknown) or 'none'})")
+    return nodes
+
+
+@action("isolate")
+def isolate(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
+    """Take nodes out of the load balancer (weight 0); they keep running for inspection."""
+    nodes = _named_nodes(ctx, canary, params, "isolate")
+    before = {node: ctx.lb.set_weight(node, 0) for node in nodes}
+    return ActionResult("isolate", True, nodes, f"weight 0 on {', '.join(nodes)}", {"weights_before": before})
+
+
+@action("restore")
+def restore(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
+    """Put isolated nodes back into the load balancer (weight 1, or params `weight`)."""
+    nodes = _named_nodes(ctx, canary, params, "restore")
+    weight = int(params.get("weight", 1))
+    before = {node: ctx.lb.set_weight(node, weight) for node in nodes}
+    return ActionResult("restore", True, nodes, f"weight {weight} on {', '.join(nodes)}",
+                        {"weights_before": before})
+
+
+@action("pause-rollout")
+def pause_rollout(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
+    """Stop every staged rollout that is still baking (or only those of params `kind`)."""
+    kind = params.get("kind")
+    baking = [r for r in ctx.control_plane.rollouts()
+              if r["state"] == "baking" and r["pending"] and (kind is None or r["kind"] == kind)]
+    if not baking:
+        return ActionResult("pause-rollout", False, (), "no rollout is baking")
+    for rollout in baking:
+        ctx.control_plane.pause(rollout["id"])
+    spared = sorted({node for r in baking for node in r["pending"]})
+    paused = ", ".join(f"{r['kind']} {r['version']}" for r in baking)
+    return ActionResult("pause-rollout", True, tuple(spared), f"paused {paused}; spared {', '.join(spared)}",
+                        {"paused": [r["id"] for r in baking]})
+
+
+def _set_flag(ctx: FaultContext, canary: str | None, params: dict[str, Any], value: bool) -> ActionResult:
+    """Push a new config version with one data flag changed (canary first if asked)."""
+    name = "flag-on" if value else "flag-off"
+    flag = str(params.get("flag", "serve_cached_stock"))
+    current = ctx.control_plane.node(canary or ctx.nodes[0])["config"]
+    data = {**current["data"], flag: value}
+    version = f"{current['version']}+{flag}={'on' if value else 'off'}"
+    ctx.control_plane.register("config", {"version": version, "schema_version": current["schema_version"],
+                                          "data": data, "author": "team", "description": f"{name} {flag}"})
+    rollout = ctx.control_plane.rollout("config", version, canary=canary, bake_s=3600 if canary else None,
+                                        author="team", description=f"{name} {flag}")
+    if canary:  # a canary here is the whole action: the rest waits for a second, global run
+        ctx.control_plane.pause(rollout["id"])
+    nodes = (canary,) if canary else ctx.nodes
+    return ActionResult(name, True, nodes, f"{flag}={value} on {', '.join(nodes)} (config {version})",
+                        {"flag": flag, "value": value, "config_version": version, "rollout_id": rollout["id"]})
+
+
+@action("flag-on")
+def flag_on(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
+    """Turn a feature flag on: `serve_cached_stock` (the downgrade: stock from cache) by default."""
+    return _set_flag(ctx, canary, params, True)
+
+
+@action("flag-off")
+def flag_off(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
+    return _set_flag(ctx, canary, params, False)

@@ -75,14 +75,22 @@ def validate(paths: tuple[Path, ...]) -> None:
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="where run directories go (default: the drill's runs_dir, else ./runs)")
 @click.option("--seed", type=int, default=None, help="seed for the surprise window (replayable runs)")
+@click.option("--dry-run", is_flag=True, help="validate and print the plan; start nothing")
 @reports_errors
-def run(drill_path: Path, autopilot: bool, keep: bool, runs_dir: Path | None, seed: int | None) -> None:
+def run(drill_path: Path, autopilot: bool, keep: bool, runs_dir: Path | None, seed: int | None,
+        dry_run: bool) -> None:
     """Run a drill: the stack under load, the fault, the team's response, the scorecard."""
     from harness.runner import RunOptions, prepare_run
     from harness.spec import load_drill
     from scorecards import build_from_run_dir, render_summary
 
     drill = load_drill(drill_path)
+    if dry_run:
+        from harness.plan import describe_plan
+
+        for line in describe_plan(drill):
+            console.print(line, markup=False)
+        return
     if autopilot and not drill.responder:
         raise click.UsageError(f"{drill_path} has no responder steps for --autopilot")
     the_run = prepare_run(drill, RunOptions(runs_dir=runs_dir, autopilot=autopilot, keep=keep, seed=seed))
@@ -116,14 +124,30 @@ def smoke(runs_dir: Path, requests: int) -> None:
     sys.exit(0 if report.ok else 1)
 
 
-def _register_team_commands() -> None:
+@main.command()
+@click.argument("run_ids", nargs=-1)
+@click.option("--all", "every_run", is_flag=True, help="clean up after every run on this machine")
+def cleanup(run_ids: tuple[str, ...], every_run: bool) -> None:
+    """Remove what earlier runs left behind (processes of the stack and the load), by run id."""
+    from harness.cleanup import cleanup as remove_leftovers
+
+    if not run_ids and not every_run:
+        raise click.UsageError("name the run ids to clean up, or pass --all")
+    found = [item for run_id in (run_ids or (None,)) for item in remove_leftovers(run_id)]
+    for item in found:
+        console.print(f"stopped {item.service} (pid {item.pid}) of run {item.run_id}", markup=False)
+    console.print(f"{len(found)} process(es) cleaned up" if found else "nothing left behind")
+
+
+def _register_subcommands() -> None:
+    from harness.cli_scorecard import SCORECARD_COMMANDS
     from harness.cli_team import TEAM_COMMANDS
 
-    for command in TEAM_COMMANDS:
+    for command in (*TEAM_COMMANDS, *SCORECARD_COMMANDS):
         main.add_command(command)
 
 
-_register_team_commands()
+_register_subcommands()
 
 
 if __name__ == "__main__":

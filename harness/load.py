@@ -181,6 +181,7 @@ class LoadGenerator:
             GAMEDRILL_MIX_PRODUCT=repr(self.mix.product),
             GAMEDRILL_MIX_CHECKOUT=repr(self.mix.checkout),
             PYTHONUNBUFFERED="1",
+            GAMEDRILL_RUN_ID=self.run_dir.name,  # so `gamedrill cleanup` can find it after a crash
         )
         with self.log_path.open("ab") as log_file:  # the child keeps its own descriptor
             # cwd = run dir: no stray locust.conf or pyproject.toml [tool.locust] is picked up.

@@ -52,6 +52,7 @@ class Monitor:
     _alert_states: list[_AlertState] = field(default_factory=list)
     _next_second: int | None = None
     _armed_at: float | None = None
+    _watch_from: float | None = None  # windows ending after this can open a breach
     _breach_at: float | None = None
     _search_after: float = 0.0
     restored_at: float | None = None
@@ -76,13 +77,15 @@ class Monitor:
                 self.since_fault["failures"] += 0 if sample.ok else 1
 
     def feed_probe(self, node: str, ok: bool, latency_ms: float, t_s: float) -> None:
+        """Probes show each node's own health (an isolated node too); customer figures,
+        breaches and restoration come from the load's requests only."""
         with self._lock:
             self._probes[node] = _Probe(ok, latency_ms, t_s)
 
     def arm_restoration(self, fault_t_s: float) -> None:
         """From now on, look for impact and then for the healthy window that ends it."""
         with self._lock:
-            self._armed_at = fault_t_s
+            self._armed_at = self._watch_from = fault_t_s
             self._breach_at = None
             self.restored_at = None
 
@@ -103,7 +106,7 @@ class Monitor:
         while self._next_second is not None and self._next_second + 1 <= known_until:
             self._emit_second(self._next_second)
             self._next_second += 1
-        keep_from = min(known_until - 30.0, self._search_after if self.restored_at is None else known_until)
+        keep_from = min(known_until - 30.0, self._search_after if self._breach_at is not None else known_until)
         cut = bisect.bisect_left(self._settled, keep_from, key=lambda s: s.t_s)
         del self._settled[:cut]
 
@@ -121,11 +124,24 @@ class Monitor:
             counts[1] += 0 if s.ok else 1
         self.journal.append("slo.window", start_t_s=second, requests=stats.requests, failures=stats.failures,
                             p50_ms=_ms(stats.p50_ms), p99_ms=_ms(stats.p99_ms), nodes=nodes)
-        armed, limits = self._armed_at, self.restoration
-        if armed is not None and self._breach_at is None and second >= int(armed) and stats.requests >= 5 \
-                and not is_healthy(stats, limits.max_error_rate, limits.max_p99_ms):
-            self._breach_at = max(float(second), armed)
-            self._search_after = self._breach_at
+        self._check_breach(second + 1.0)
+
+    def _check_breach(self, window_end: float) -> None:
+        """Impact (again) = a whole restoration window, ending now, that is not healthy.
+
+        Judged over the same window length as restoration, so one stray failure is not an
+        incident; a breach after a restoration is a relapse."""
+        if self._watch_from is None or self._breach_at is not None or window_end <= self._watch_from:
+            return
+        limits = self.restoration
+        low = bisect.bisect_left(self._settled, max(window_end - limits.window_s, self._watch_from),
+                                 key=lambda s: s.t_s)
+        high = bisect.bisect_left(self._settled, window_end, key=lambda s: s.t_s)
+        stats = window_stats(self._settled[low:high])
+        if stats.requests >= 5 and not is_healthy(stats, limits.max_error_rate, limits.max_p99_ms):
+            self._breach_at = self._search_after = window_end
+            self.journal.append("slo.breached", window_end_t_s=window_end, error_rate=round(stats.error_rate, 4),
+                                p99_ms=_ms(stats.p99_ms), relapse=self.restored_at is not None)
 
     def _evaluate_alerts(self, now_t_s: float) -> None:
         while self._finished and self._finished[0][0] < now_t_s - RECENT_S:
@@ -150,7 +166,7 @@ class Monitor:
                     self.journal.append("alert.cleared", name=state.rule.name, node=state.node)
 
     def _look_for_restoration(self, known_until: float) -> None:
-        if self._breach_at is None or self.restored_at is not None:
+        if self._breach_at is None:
             return
         limits = self.restoration
         found, self._search_after = find_restoration(
@@ -158,6 +174,8 @@ class Monitor:
             window_s=limits.window_s, max_error_rate=limits.max_error_rate, max_p99_ms=limits.max_p99_ms)
         if found is not None:
             self.restored_at = found.window_start_t_s
+            self._breach_at = None  # watch for a relapse after the healthy window
+            self._watch_from = found.window_start_t_s + limits.window_s
             self.journal.append("restoration.detected", window_start_t_s=round(found.window_start_t_s, 6),
                                 window_s=limits.window_s, requests=found.stats.requests,
                                 error_rate=round(found.stats.error_rate, 4), p99_ms=_ms(found.stats.p99_ms),

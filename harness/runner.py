@@ -28,7 +28,7 @@ from harness.probes import NodeProbes
 from harness.responder import Responder
 from harness.rundir import DEFAULT_RUNS_DIR, create_run_dir
 from harness.runstate import RunState, StateMachine
-from harness.shopapi import ControlPlane, LoadBalancer
+from harness.shopapi import ControlPlane, LoadBalancer, Toxiproxy
 from harness.slo import Sample, is_healthy
 from harness.spec import Drill, Step
 from harness.stack.base import StackBackend
@@ -118,7 +118,8 @@ class Run(DrillSessionMixin):
         self.journal.append("stack.up", services=self.backend.services(), up_s=round(time.monotonic() - began, 3))
         nodes = self.drill.scenario.stack.nodes
         self.ctx = FaultContext(self.backend, ControlPlane(self.backend.endpoint("config").port),
-                                LoadBalancer(self.backend.endpoint("lb").port), nodes)
+                                LoadBalancer(self.backend.endpoint("lb").port), nodes, self.run_id,
+                                self.run_dir / "leases", self._proxy_api())
         self.faults = FaultStack(self.journal, self.ctx)
         self.tokens = issue_tokens(self.run_dir)
         self.control = ControlServer(create_app(self, self.tokens), run_dir=self.run_dir, run_id=self.run_id,
@@ -146,7 +147,7 @@ class Run(DrillSessionMixin):
             assert self.ctx is not None
             rollout = push(self.ctx, decoy)
             self.journal.append("change.pushed", artifact_kind=decoy.artifact.kind, version=decoy.artifact.version,
-                                rollout_id=rollout["id"], decoy=True)
+                                rollout_id=rollout["id"], change_ids=rollout["change_ids"], decoy=True)
         self._wait_until(inject_at)
         if self._stop.is_set():
             return False
@@ -234,6 +235,10 @@ class Run(DrillSessionMixin):
         if self._outcome is None:
             self._outcome = (outcome, reason)
         self._stop.set()
+
+    def _proxy_api(self) -> Toxiproxy | None:
+        port = self.backend.project.variables.get("PROXY_API_PORT")
+        return Toxiproxy(int(port)) if port else None
 
     def _max_duration_s(self) -> float:
         return min(self.drill.max_duration_s, self.drill.scenario.safety.max_duration_s)

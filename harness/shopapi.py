@@ -50,8 +50,13 @@ class ControlPlane:
         self.http.call("POST", f"/v1/{kind}s", artifact, ok=(200, 201, 409))
 
     def rollout(self, kind: str, version: str, *, canary: str | None = None, bake_s: float | None = None,
-                author: str = "", description: str = "") -> dict[str, Any]:
-        body: dict[str, Any] = {"kind": kind, "version": version, "author": author, "description": description}
+                author: str = "", description: str = "", ttl_s: float | None = None,
+                backdate_s: float = 0.0) -> dict[str, Any]:
+        """Start a staged rollout; with `ttl_s` the control plane undoes it unless renewed in time."""
+        body: dict[str, Any] = {"kind": kind, "version": version, "author": author, "description": description,
+                                "backdate_s": backdate_s}
+        if ttl_s is not None:
+            body["ttl_s"] = ttl_s
         if canary is not None:
             body["canary"] = canary
         if bake_s is not None:
@@ -67,6 +72,11 @@ class ControlPlane:
         if nodes:
             body["nodes"] = nodes
         result: dict[str, Any] = self.http.call("POST", f"/v1/rollouts/{rollout_id}/rollback", body)
+        return result
+
+    def renew(self, rollout_id: str | int, ttl_s: float) -> dict[str, Any]:
+        """Extend a rollout's lease by ttl_s from now (0: keep it for good)."""
+        result: dict[str, Any] = self.http.call("POST", f"/v1/rollouts/{rollout_id}/renew", {"ttl_s": ttl_s})
         return result
 
     def pause(self, rollout_id: str | int) -> dict[str, Any]:
@@ -93,3 +103,29 @@ class LoadBalancer:
     def set_weight(self, node: str, weight: int) -> int:
         """Set a node's weight; returns the weight it had before."""
         return int(self.http.call("PUT", f"/admin/weights/{node}", {"weight": weight})["previous"])
+
+
+class Toxiproxy:
+    """The fault proxy's Toxiproxy HTTP API, plus gamedrill's lease extension (`ttl_s`)."""
+
+    def __init__(self, port: int) -> None:
+        self.http = JsonHttp(port, "proxy")
+
+    def proxies(self) -> dict[str, Any]:
+        return dict(self.http.call("GET", "/proxies"))
+
+    def add_toxic(self, proxy: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.http.call("POST", f"/proxies/{proxy}/toxics", body))
+
+    def update_toxic(self, proxy: str, toxic: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.http.call("POST", f"/proxies/{proxy}/toxics/{toxic}", body))
+
+    def remove_toxic(self, proxy: str, toxic: str) -> None:
+        """Remove a toxic; one that is already gone (its lease ran out) is fine."""
+        self.http.call("DELETE", f"/proxies/{proxy}/toxics/{toxic}", ok=(204, 404))
+
+    def set_enabled(self, proxy: str, enabled: bool, ttl_s: float | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"enabled": enabled}
+        if ttl_s is not None:
+            body["ttl_s"] = ttl_s
+        return dict(self.http.call("POST", f"/proxies/{proxy}", body))

@@ -6,6 +6,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+CLEAN_LEAD_IN_S = 1.0  # a restoration window starts with this long of nothing but successes
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -74,12 +76,19 @@ def find_restoration(samples: Sequence[Sample], *, after_t_s: float, known_until
         candidate = samples[index]
         if candidate.t_s + window_s > known_until_t_s:
             break
-        if candidate.ok:
+        if candidate.ok and candidate.latency_ms <= max_p99_ms:
             end = max(end, index)
             while end < len(samples) and samples[end].t_s <= candidate.t_s + window_s:
                 end += 1
-            stats = window_stats(samples[index:end])
-            if stats.requests >= min_requests and is_healthy(stats, max_error_rate, max_p99_ms):
+            window = samples[index:end]
+            stats = window_stats(window)
+            # The window may hold a few failures (max_error_rate), but not at its very start:
+            # service is back from a request that begins a clean run (no failure, none too
+            # slow), not from one that happened to succeed in between the last failures.
+            lead_in_s = min(CLEAN_LEAD_IN_S, window_s / 2)
+            clean_start = all(s.ok and s.latency_ms <= max_p99_ms for s in window
+                              if s.t_s < candidate.t_s + lead_in_s)
+            if clean_start and stats.requests >= min_requests and is_healthy(stats, max_error_rate, max_p99_ms):
                 return Restoration(candidate.t_s, stats), rejected_until
         rejected_until = candidate.t_s
     return None, rejected_until

@@ -81,6 +81,7 @@ class Rollout(SpecModel):
     bake_s: Seconds | None = None  # None: the control plane's default bake
     author: Text
     description: str = ""
+    backdate_s: Seconds = 0.0  # logged this long ago: a latent change, outside the recent window
 
     @property
     def change(self) -> ChangeRef:
@@ -99,7 +100,8 @@ class DecoyChange(Rollout):
 
 class FaultBase(SpecModel):
     at_s: Seconds = 0.0  # offset from the start of injection
-    ttl_s: PositiveSeconds = 30.0  # the fault reverts itself if its lease is not renewed
+    # The fault reverts itself if its lease is not renewed; the harness renews every 2 s.
+    ttl_s: float = Field(default=30.0, strict=True, ge=6.0)
 
 
 class RolloutFault(FaultBase, Rollout):
@@ -108,8 +110,60 @@ class RolloutFault(FaultBase, Rollout):
     type: Literal["rollout"]
 
 
-# A one-member union today; pydantic still treats it as tagged, so errors carry the tag.
-Fault = Annotated[RolloutFault, Field(discriminator="type")]
+ToxicType = Literal["latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data"]
+
+
+class ToxicFault(FaultBase):
+    """A Toxiproxy toxic on a link of the fault proxy (`attributes` as Toxiproxy names them)."""
+
+    type: Literal["toxic"]
+    proxy: Slug = "inventory"
+    toxic: ToxicType
+    stream: Literal["upstream", "downstream"] = "downstream"
+    toxicity: Fraction = 1.0
+    attributes: dict[str, int | float] = Field(default_factory=dict)
+
+
+class LinkDownFault(FaultBase):
+    """The link is cut: the fault proxy stops listening and drops its connections."""
+
+    type: Literal["link_down"]
+    proxy: Slug = "inventory"
+
+
+class SignalFault(FaultBase):
+    """A signal to a service's processes: every process, or its workers only."""
+
+    type: Literal["signal"]
+    service: Slug
+    signal: Literal["SIGKILL", "SIGTERM", "SIGSTOP", "SIGHUP", "SIGINT"] = "SIGKILL"
+    workers_only: bool = False
+
+
+class PauseFault(FaultBase):
+    """The service freezes (SIGSTOP) until reverted (SIGCONT): a GC pause, a stuck VM."""
+
+    type: Literal["pause"]
+    service: Slug
+
+
+class FdLimitFault(FaultBase):
+    """RLIMIT_NOFILE lowered on the live processes of a service (prlimit)."""
+
+    type: Literal["fd_limit"]
+    service: Slug
+    nofile: int = Field(strict=True, ge=8)
+
+
+class CpuHogFault(FaultBase):
+    """Busy processes competing with the stack for the CPU."""
+
+    type: Literal["cpu_hog"]
+    cores: int = Field(default=1, strict=True, ge=1, le=16)
+
+
+Fault = Annotated[RolloutFault | ToxicFault | LinkDownFault | SignalFault | PauseFault | FdLimitFault
+                  | CpuHogFault, Field(discriminator="type")]
 
 
 # ---- ground truth, alerts, limits --------------------------------------------------------

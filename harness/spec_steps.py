@@ -93,6 +93,23 @@ class Note(Step):
     text: Text
 
 
+NO_CHANGE = "none"  # the team's verdict that no change triggered it (a slow leak)
+
+
+def change_reference(value: str) -> str:
+    """A suspected change as the team names it: `<kind> <version>`, a change id, or `none`.
+
+    One rule for drill files and the control API, so the scorecard can match what the team
+    said against the scenario's ground truth."""
+    parts = value.split()
+    if len(parts) == 1 and (parts[0].isdigit() or parts[0].lower() == NO_CHANGE):
+        return parts[0].lower()
+    if len(parts) == 2 and parts[0] in CHANGE_KINDS:
+        return " ".join(parts)
+    raise ValueError(f"{value!r}: expected '<kind> <version>' with kind one of "
+                     f"{', '.join(CHANGE_KINDS)}, a change id, or 'none'")
+
+
 class Suspect(Step):
     """The change the team believes triggered the incident: `script_push v2` or a change id."""
 
@@ -108,13 +125,7 @@ class Suspect(Step):
     @field_validator("change")
     @classmethod
     def _id_or_identity(cls, value: str) -> str:
-        parts = value.split()
-        if len(parts) == 1 and parts[0].isdigit():
-            return parts[0]
-        if len(parts) == 2 and parts[0] in CHANGE_KINDS:
-            return " ".join(parts)
-        raise ValueError(f"{value!r}: expected '<kind> <version>' with kind one of "
-                         f"{', '.join(CHANGE_KINDS)}, or a change id")
+        return change_reference(value)
 
     @property
     def change_id(self) -> int | None:
@@ -122,7 +133,7 @@ class Suspect(Step):
 
     @property
     def change_ref(self) -> ChangeRef | None:
-        if self.change_id is not None:
+        if self.change_id is not None or self.change == NO_CHANGE:
             return None
         kind, version = self.change.split()
         return ChangeRef.model_validate({"kind": kind, "version": version})

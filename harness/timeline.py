@@ -51,6 +51,7 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "alert.fired": "name, metric, value, threshold, node (per-node rules)",
     "alert.cleared": "name, node",
     "slo.window": "one second of traffic: start_t_s, requests, failures, p50_ms, p99_ms, nodes {node: [req, fail]}",
+    "slo.breached": "impact (again): a restoration window that is not healthy: window_end_t_s, relapse",
     "restoration.detected": "the SLO is healthy again: window_start_t_s, window_s",
     "team.paged": "the team was told of an alert: alert, channels",
     "team.ack": "by",

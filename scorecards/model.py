@@ -3,14 +3,17 @@
 Every figure carries the journal `seq` numbers it was computed from (`evidence`), so a
 reviewer can open `journal.jsonl` and check it. `passed` is three-valued: True or False
 against a target, None when there is no target or the rule does not apply (no fault).
-`SCHEMA_VERSION` changes whenever a field's meaning changes; adding a field keeps it.
+`SCHEMA_VERSION` changes whenever a field's meaning changes; adding a field keeps it. The
+published JSON Schema is `scorecards/schema/scorecard.v<SCHEMA_VERSION>.json`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
+
+from scorecards.codec import decode, encode
 
 SCHEMA_VERSION: Final = "1"
 
@@ -19,19 +22,12 @@ SCHEMA_VERSION: Final = "1"
 class Finding:
     """One explained observation: what happened, against what target, seen in which lines."""
 
+    category: str  # the grade part it counts for (grade.WEIGHTS), or "run" for notes about the run itself
     name: str
     what_happened: str
     target: str | None  # in words ("declare within 60 s"); None: nothing to hold it against
     passed: bool | None
     evidence: tuple[int, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "what_happened": self.what_happened, "target": self.target,
-                "passed": self.passed, "evidence": list(self.evidence)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
-        return cls(data["name"], data["what_happened"], data["target"], data["passed"], _seqs(data["evidence"]))
 
 
 @dataclass(frozen=True)
@@ -44,15 +40,6 @@ class PhaseTiming:
     passed: bool | None
     evidence: tuple[int, ...]  # the fault's seq, then the event that ended the phase
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"phase": self.phase, "seconds_from_fault": self.seconds_from_fault, "target_s": self.target_s,
-                "passed": self.passed, "evidence": list(self.evidence)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PhaseTiming:
-        return cls(data["phase"], data["seconds_from_fault"], data["target_s"], data["passed"],
-                   _seqs(data["evidence"]))
-
 
 @dataclass(frozen=True)
 class UpdateCadence:
@@ -61,51 +48,142 @@ class UpdateCadence:
 
     longest_gap_s: float | None  # None: no update and no declaration after the fault
     target_s: float | None
+    target_source: str | None  # "drill" (its update_every_s) or "SEV<n> policy"
     passed: bool | None
     updates: int  # status updates after the fault and before the resolution
     evidence: tuple[int, ...]  # the two events bounding the longest gap
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"longest_gap_s": self.longest_gap_s, "target_s": self.target_s, "passed": self.passed,
-                "updates": self.updates, "evidence": list(self.evidence)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> UpdateCadence:
-        return cls(data["longest_gap_s"], data["target_s"], data["passed"], data["updates"],
-                   _seqs(data["evidence"]))
-
 
 @dataclass(frozen=True)
 class Impact:
-    """Customer impact from the `slo.window` seconds overlapping [fault, restoration or end)."""
+    """Customer impact from the `slo.window` seconds overlapping the incident: from the fault
+    to the restoration, or to the end of a relapse, or to the journal's end."""
 
     start_t_s: float | None  # the fault; None: no fault, so no incident to measure
-    end_t_s: float | None  # the restoration, or the journal's last event when there was none
-    restored: bool
+    end_t_s: float | None
+    restored: bool  # the service was healthy at the end (a relapse that never recovered: False)
     windows: int  # one-second `slo.window`s counted
     total_requests: int
     failed_requests: int
     peak_error_rate: float | None  # worst failed share over `peak_window_s` of traffic
     peak_window_s: float
     p99_max_ms: float | None
+    error_budget_minutes: float  # minutes of full outage the failures add up to
+    error_budget_share: float  # of a month's budget at the policy's SLO
     evidence: tuple[int, ...]  # first and last window counted, the peak's last window, the p99 max
 
     @property
     def error_rate(self) -> float | None:
         return self.failed_requests / self.total_requests if self.total_requests else None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"start_t_s": self.start_t_s, "end_t_s": self.end_t_s, "restored": self.restored,
-                "windows": self.windows, "total_requests": self.total_requests,
-                "failed_requests": self.failed_requests, "peak_error_rate": self.peak_error_rate,
-                "peak_window_s": self.peak_window_s, "p99_max_ms": self.p99_max_ms,
-                "evidence": list(self.evidence)}
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Impact:
-        return cls(data["start_t_s"], data["end_t_s"], data["restored"], data["windows"], data["total_requests"],
-                   data["failed_requests"], data["peak_error_rate"], data["peak_window_s"], data["p99_max_ms"],
-                   _seqs(data["evidence"]))
+@dataclass(frozen=True)
+class Severity:
+    declared: int | None  # the first declaration's severity (1 is the worst)
+    measured: int | None  # from the failed share and duration (policy.SEVERITY_BANDS)
+    failed_share: float | None
+    duration_s: float | None
+    evidence: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    role: str
+    who: str
+    by: str
+    seconds_from_fault: float | None  # None: before the fault
+    seq: int
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    trigger_truth: str  # "script_push v2", or "no change"
+    suspects: tuple[str, ...]  # what the team recorded, in order
+    trigger_identified: bool | None
+    identify_s: float | None  # fault -> the first correct suspect
+    scope_truth: tuple[str, ...]
+    scope_recorded: tuple[str, ...] | None  # the last `team.scope`; None: never recorded
+    evidence: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ActionReview:
+    """One `team.act`: what it did and what the error rate did around it."""
+
+    seq: int
+    by: str
+    action: str
+    canary: str | None
+    seconds_from_fault: float | None
+    ok: bool | None  # the action.result; None: no result was journaled
+    detail: str
+    truth_label: str  # "fixes", "masks", "worsens" (the scenario's ground truth) or "unlisted"
+    error_rate_before: float | None  # over ACTION_EFFECT_WINDOW_S before it (a canary: that node's own)
+    error_rate_after: float | None
+    failing_nodes_before: tuple[str, ...]
+    failing_nodes_after: tuple[str, ...]
+    verdict: str  # helped, worse, no_effect, failed, not_measured
+    evidence: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class GradePart:
+    part: str
+    weight: float
+    checks: int  # findings that passed or failed (notes do not count)
+    passed: int
+    score: float | None  # passed / checks; None: nothing to check, the part is left out
+
+
+@dataclass(frozen=True)
+class Grade:
+    score: float | None  # 0-100 from the weighted parts that had checks
+    letter: str  # A-F, or "-" when nothing could be graded
+    parts: tuple[GradePart, ...]
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """A follow-up for the postmortem, from one failed finding; owner and due date are filled in later."""
+
+    key: str  # stable within a run (the finding's name), so a rebuild keeps its history
+    finding: str
+    text: str  # what to do
+    why: str  # the finding's what_happened
+    owner: str | None
+    due: str | None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    kind: str
+    t_s: float
+    wall: str  # UTC, ISO 8601 with microseconds, as in the journal
+    label: str
+
+
+@dataclass(frozen=True)
+class WindowPoint:
+    """One `slo.window`: a second of traffic by request start time."""
+
+    seq: int
+    start_t_s: float
+    requests: int
+    failures: int
+    p50_ms: float | None
+    p99_ms: float | None
+    nodes: Mapping[str, tuple[int, int]]  # node -> (requests, failures)
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.failures / self.requests if self.requests else None
+
+
+@dataclass(frozen=True)
+class Team:
+    name: str
+    members: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -113,13 +191,24 @@ class Scorecard:
     run_id: str
     drill: str
     scenario: str
+    team: Team
+    started_wall: str | None  # the journal's first event
     fault_t_s: float | None  # journal seconds of the first fault.injected; None: none was injected
+    fault_wall: str | None
+    complete: bool  # False: no run.finished in the journal (a crash, or an abort that never finished)
+    outcome: str
     phases: tuple[PhaseTiming, ...]
     cadence: UpdateCadence
     impact: Impact
+    severity: Severity
+    roles: tuple[RoleAssignment, ...]
+    diagnosis: Diagnosis
+    actions: tuple[ActionReview, ...]
     findings: tuple[Finding, ...]
-    complete: bool  # False: no run.finished in the journal (a crash, or an abort that never finished)
-    outcome: str
+    grade: Grade
+    action_items: tuple[ActionItem, ...]
+    timeline: tuple[TimelineEntry, ...]
+    series: tuple[WindowPoint, ...]
     schema_version: str = SCHEMA_VERSION
 
     def phase(self, name: str) -> PhaseTiming:
@@ -128,22 +217,18 @@ class Scorecard:
                 return timing
         raise KeyError(f"no phase {name!r}; phases: {', '.join(t.phase for t in self.phases)}")
 
+    def finding(self, name: str) -> Finding:
+        for finding in self.findings:
+            if finding.name == name:
+                return finding
+        raise KeyError(f"no finding {name!r}; findings: {', '.join(f.name for f in self.findings)}")
+
     def to_dict(self) -> dict[str, Any]:
-        return {"schema_version": self.schema_version, "run_id": self.run_id, "drill": self.drill,
-                "scenario": self.scenario, "fault_t_s": self.fault_t_s,
-                "phases": [p.to_dict() for p in self.phases], "cadence": self.cadence.to_dict(),
-                "impact": self.impact.to_dict(), "findings": [f.to_dict() for f in self.findings],
-                "complete": self.complete, "outcome": self.outcome}
+        encoded: dict[str, Any] = encode(self)
+        return encoded
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Scorecard:
         if data.get("schema_version") != SCHEMA_VERSION:
             raise ValueError(f"scorecard schema_version {data.get('schema_version')!r}, expected {SCHEMA_VERSION!r}")
-        return cls(data["run_id"], data["drill"], data["scenario"], data["fault_t_s"],
-                   tuple(PhaseTiming.from_dict(p) for p in data["phases"]), UpdateCadence.from_dict(data["cadence"]),
-                   Impact.from_dict(data["impact"]), tuple(Finding.from_dict(f) for f in data["findings"]),
-                   data["complete"], data["outcome"], data["schema_version"])
-
-
-def _seqs(values: Sequence[Any]) -> tuple[int, ...]:
-    return tuple(int(v) for v in values)
+        return decode(cls, data)

@@ -1,4 +1,9 @@
-"""Write a run's scorecard files next to its journal, each replaced atomically."""
+"""Write a run's scorecard files next to its journal, each replaced atomically, and store
+the run in the history database.
+
+The files come first: a history database that cannot be written (locked, read-only) must
+not cost the team its scorecard, so that failure is raised only after they are on disk.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +13,37 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
+from scorecards import history
 from scorecards.build import build_from_run_dir
 from scorecards.model import Scorecard
+from scorecards.render_html import render_html
 from scorecards.render_md import render_markdown
+from scorecards.render_postmortem import render_postmortem
 
 JSON_NAME: Final = "scorecard.json"
 MARKDOWN_NAME: Final = "scorecard.md"
+HTML_NAME: Final = "scorecard.html"
+POSTMORTEM_NAME: Final = "postmortem.md"
+OUTPUT_NAMES: Final = (JSON_NAME, MARKDOWN_NAME, HTML_NAME, POSTMORTEM_NAME)
 
 
-def write_scorecard(run_dir: Path) -> Scorecard:
-    """Build the scorecard from `run_dir`'s journal and write scorecard.json and scorecard.md."""
+def write_scorecard(run_dir: Path, history_path: Path | None = None) -> Scorecard:
+    """Build the scorecard from `run_dir`'s journal alone, write every output, store it in the history.
+
+    `history_path` None: `GAMEDRILL_HISTORY`, else `history.sqlite` beside the run directory.
+    """
     card = build_from_run_dir(run_dir)
+    write_files(run_dir, card)
+    with history.connect(history_path or history.default_path(run_dir.parent)) as db:
+        history.store(db, card, run_dir.resolve())
+    return card
+
+
+def write_files(run_dir: Path, card: Scorecard) -> None:
     _write_atomic(run_dir / JSON_NAME, json.dumps(card.to_dict(), indent=2, sort_keys=True) + "\n")
     _write_atomic(run_dir / MARKDOWN_NAME, render_markdown(card))
-    return card
+    _write_atomic(run_dir / HTML_NAME, render_html(card))
+    _write_atomic(run_dir / POSTMORTEM_NAME, render_postmortem(card))
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -7,11 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from harness.burst import burst
 from harness.control import ControlClient, ControlError
 from harness.stack import procfs
 from harness.timeline import read_journal
@@ -136,3 +138,38 @@ def test_sigterm_mid_fault_reverts_and_tears_down(live_drill: tuple[subprocess.P
     assert kinds[-1] == "run.finished"
     assert leftovers(run_dir.name) == []
     assert json.loads((run_dir / "scorecard.json").read_text())["outcome"] == "aborted"
+
+
+@pytest.mark.timeout(180)
+def test_a_killed_harness_leaves_the_stack_healthy_within_the_ttl(
+        live_drill: tuple[subprocess.Popen[str], Path]) -> None:
+    proc, run_dir = live_drill
+    wait_for_event(run_dir, "alert.fired", 60)  # the fault is live and hurting
+    proc.kill()  # SIGKILL: no finally, no revert; only the lease can save the shop now
+    proc.wait(timeout=10)
+    killed_at = time.monotonic()
+    ttl_s = 15.0  # scenarios/hung-workers.yaml
+    lb_port = json.loads((run_dir / "stack.json").read_text())["services"]["lb"]["port"]
+    try:
+        def healthy() -> bool:
+            result = burst(lb_port, requests=60, max_s=5, concurrency=4)
+            return result.requests == 60 and result.failures == 0
+
+        wait_until(healthy, ttl_s + 15, "the stack to heal itself after the harness died")
+        assert time.monotonic() - killed_at <= ttl_s + 15
+    finally:
+        cleaned = subprocess.run([*GAMEDRILL, "cleanup", run_dir.name], capture_output=True, text=True,
+                                 timeout=60, check=False)
+    assert cleaned.returncode == 0 and "cleaned up" in cleaned.stdout, cleaned
+    assert leftovers(run_dir.name) == []
+
+
+def test_dry_run_prints_the_plan_and_starts_nothing(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    result = subprocess.run([*GAMEDRILL, "run", "drills/demo.yaml", "--dry-run", "--runs-dir", str(runs)],
+                            capture_output=True, text=True, timeout=30, check=False,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 0, result.stderr
+    assert "fault at +0 s: rollout (push=script v2" in result.stdout
+    assert "lease 15 s" in result.stdout and "responder: 14 steps" in result.stdout
+    assert not runs.exists()

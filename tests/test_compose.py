@@ -35,9 +35,9 @@ def test_shop_file_parses_with_a_fresh_port_per_variable() -> None:
     web = first.services["web-2"]
     assert web.environment["NODE_NAME"] == "web-2"
     assert web.environment["PORT"] == str(web.port)
-    assert web.environment["INVENTORY_URL"] == f"http://127.0.0.1:{first.services['proxy'].port}"
+    assert web.environment["INVENTORY_URL"] == f"http://127.0.0.1:{first.variables['PROXY_PORT']}"
     assert web.ulimits == {"nofile": (128, 128)}
-    assert web.depends_on == {"config": "service_healthy", "proxy": "service_started"}
+    assert web.depends_on == {"config": "service_healthy", "proxy": "service_healthy"}
     assert web.command == (sys.executable, "-m", "shop.web")
     assert web.workdir == SHOP_COMPOSE.parent
     assert web.healthcheck is not None and web.healthcheck.start_interval_s == pytest.approx(0.1)

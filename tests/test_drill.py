@@ -78,9 +78,10 @@ def test_autopilot_drill_times_the_team_from_fault_to_resolution(tmp_path: Path)
     assert restored_at >= global_kill.t_s, "restoration measured after the mitigation that healed it"
     assert restored.t_s >= restored_at + restored.data["window_s"], "a window is judged once it is over"
 
-    # The looping workers really spun: web workers burned a core or more before anyone acted.
+    # The looping workers really spun: web workers burned half a core or more (a busy machine shares
+    # its two cores) before anyone acted.
     busy_before_act = [cores for t_s, cores in watch.samples if fault.t_s + 2 < t_s < first_act.t_s]
-    assert busy_before_act and max(busy_before_act) >= 0.8, watch.samples
+    assert busy_before_act and max(busy_before_act) >= 0.5, watch.samples  # idle workers burn ~0
     killed = first(events, "action.result", action="kill-hung-workers").data["changed"]["killed"]
     assert killed.get("web-1"), "the canary kill found spinning workers on web-1"
 

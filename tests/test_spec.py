@@ -161,7 +161,8 @@ def test_shipped_drill_is_the_one_minute_autopilot_demo() -> None:
                  "14:25: truth.trigger.version: must be absent with `none: true`",
                  id="trigger-none-and-version"),
     pytest.param(5, "  - type: chaos-monkey",
-                 "5:5: faults[0].type: unknown type 'chaos-monkey'; expected one of: 'rollout'",
+                 "5:5: faults[0].type: unknown type 'chaos-monkey'; expected one of: 'rollout', 'toxic', "
+                     "'link_down', 'signal', 'pause', 'fd_limit', 'cpu_hog'",
                  id="unknown-fault-type"),
     pytest.param(7, "      kind: release",
                  "6:5: faults[0].artifact.supported_schema: required\n"

@@ -79,6 +79,8 @@ class ConfigHandler(httpkit.JSONHandler):
                 return 201, plane.start_rollout(self.read_json())
             case ["v1", "rollouts", rid, "pause"]:
                 return 200, plane.pause(rollout_id(rid))
+            case ["v1", "rollouts", rid, "renew"]:
+                return 200, plane.renew(rollout_id(rid), self.read_json())
             case ["v1", "rollouts", rid, "resume"]:
                 return 200, plane.resume(rollout_id(rid))
             case ["v1", "rollouts", rid, "rollback"]:

@@ -31,6 +31,8 @@ from shop import httpkit
 # slot's earlier (dead) workers, so node-wide counts stay monotonic across respawns.
 _SLOT = struct.Struct("=qqqqq")
 _ACCEPT_BACKOFF_S = 0.01
+RECYCLE_GRACE_S = 2.0
+ACCEPT_POLL_S = 0.2
 _OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 
@@ -93,9 +95,14 @@ def children(pid: int) -> list[int]:
 def worker_loop(sock: socket.socket, serve_one: Callable[[socket.socket, Any], None]) -> None:
     """Accept on the shared socket forever and serve one request per connection."""
     starved = False
+    sock.settimeout(ACCEPT_POLL_S)  # every worker shares this socket and this setting
     while True:
+        if _WorkerExit.requested:
+            os._exit(0)
         try:
             conn, addr = sock.accept()
+        except TimeoutError:
+            continue
         except OSError as exc:
             if exc.errno in _OUT_OF_DESCRIPTORS:
                 if not starved:  # one line per streak, not one per 10 ms
@@ -104,6 +111,7 @@ def worker_loop(sock: socket.socket, serve_one: Callable[[socket.socket, Any], N
                 time.sleep(_ACCEPT_BACKOFF_S)
             continue  # ECONNABORTED and friends: the client gave up, take the next one
         starved = False
+        conn.settimeout(None)  # the handler sets its own per-request timeout
         try:
             serve_one(conn, addr)
         except Exception as exc:  # one bad connection must not kill the worker
@@ -112,6 +120,19 @@ def worker_loop(sock: socket.socket, serve_one: Callable[[socket.socket, Any], N
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_WR)
             conn.close()
+
+
+class _WorkerExit:
+    """SIGTERM in a worker asks for a drain: finish the request in hand, take no new one.
+
+    The handler only sets a flag; the accept loop wakes every ACCEPT_POLL_S to look at it.
+    Exiting from the handler itself could drop a connection accepted a moment before."""
+
+    requested = False
+
+    @classmethod
+    def on_sigterm(cls, signum: int, frame: object) -> None:
+        cls.requested = True
 
 
 class Master:
@@ -125,6 +146,8 @@ class Master:
         url = urlsplit(config_url)
         self.config = (url.hostname or "127.0.0.1", url.port or 80, f"/v1/nodes/{node}")
         self.generation: int | None = None
+        self.deployed: tuple[Any, Any] = (None, None)
+        self.recycling: dict[int, float] = {}  # worker pid -> when to kill it if still there
         self.poll_failing = False
         self.stopping = False
         self._wake_r = self._wake_w = -1  # the signal wakeup pipe, made in run()
@@ -136,8 +159,9 @@ class Master:
         if pid == 0:  # the worker
             code = 1
             try:
-                for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+                for signum in (signal.SIGINT, signal.SIGCHLD):
                     signal.signal(signum, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, _WorkerExit.on_sigterm)
                 signal.set_wakeup_fd(-1)
                 os.close(self._wake_r)
                 os.close(self._wake_w)
@@ -166,6 +190,28 @@ class Master:
                 new = self.spawn(slot)
                 httpkit.log("web", f"worker {pid} (slot {slot}) exited ({describe(status)}); "
                                    f"respawned as {new}")
+
+    def recycle_workers(self) -> None:
+        """A new release (or a recycle order) means new processes: replace every worker.
+
+        Graceful, like a real deploy: each worker finishes its request and exits (reap()
+        respawns it on the new assignment); one still busy after RECYCLE_GRACE_S (say, spinning
+        in a script) is killed."""
+        httpkit.log("web", f"{self.node}: new deployment, replacing workers {self.pids}")
+        self.recycling = {pid: time.monotonic() + RECYCLE_GRACE_S for pid in filter(None, self.pids)}
+        for pid in self.recycling:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    def kill_stragglers(self) -> None:
+        now = time.monotonic()
+        for pid, deadline in list(self.recycling.items()):
+            if pid not in self.pids:
+                del self.recycling[pid]
+            elif now >= deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                del self.recycling[pid]
 
     def stop_workers(self) -> None:
         for pid in filter(None, self.pids):
@@ -204,7 +250,11 @@ class Master:
             httpkit.log("web", "polling config works again")
             self.poll_failing = False
         if assignment.get("generation") != self.generation:
+            redeploy = self.generation is not None and self.deployed != _deployment(assignment)
             self.write_state(assignment)
+            self.deployed = _deployment(assignment)
+            if redeploy:
+                self.recycle_workers()
 
     def write_state(self, assignment: dict[str, Any]) -> None:
         tmp = f"{self.state_path}.tmp"
@@ -235,11 +285,14 @@ class Master:
             next_poll = time.monotonic()
             while not self.stopping:
                 self.reap()
+                self.kill_stragglers()
                 if time.monotonic() >= next_poll:
                     self.poll()
                     next_poll = time.monotonic() + self.poll_s
                 with contextlib.suppress(InterruptedError):
                     wait_s = max(0.0, next_poll - time.monotonic())
+                    if self.recycling:
+                        wait_s = min(wait_s, 0.05)
                     ready, _, _ = select.select([self._wake_r], [], [], wait_s)
                     if ready:
                         os.read(self._wake_r, 512)
@@ -252,6 +305,11 @@ class Master:
 
     def _on_stop(self, signum: int, frame: object) -> None:
         self.stopping = True
+
+
+def _deployment(assignment: dict[str, Any]) -> tuple[Any, Any]:
+    """What needs new worker processes when it changes: the release, or a recycle order."""
+    return (assignment.get("release", {}).get("version"), assignment.get("recycle"))
 
 
 def describe(status: int) -> str:

@@ -30,7 +30,7 @@ _OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)
 T = TypeVar("T")
 
 # The bug of releases with flags.leak_on_error: "recommendation" sockets kept for reuse that
-# nobody ever reuses or closes. One per failed lookup, until RLIMIT_NOFILE.
+# nobody ever reuses or closes, per failed lookup, until RLIMIT_NOFILE.
 _LEAKED: list[socket.socket] = []
 # One spare descriptor, given up only so /metrics can still read /proc when the worker is
 # at EMFILE: a leak should be visible in the metrics, not hide them.
@@ -161,6 +161,13 @@ class WebHandler(httpkit.JSONHandler):
     def checkout(self, a: Assignment, request: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         sku, qty = validate_reservation(body)
         request["sku"] = sku
+        if a.data.get("serve_cached_stock"):  # the downgrade: take the order, reserve it later
+            if sku not in _CACHE:
+                raise HTTPError(404, f"unknown sku {sku!r}")
+            priced = self.price(a, dict(_CACHE[sku]), request)
+            price = priced.get("price", priced.get("base_price", 0.0))
+            return {"sku": sku, "qty": qty, "price": price, "total": round(price * qty, 2),
+                    "reservation": "pending", "stock_source": "cache"}
         status, reserved = self.app.call_inventory("POST", "/reserve", {"sku": sku, "qty": qty})
         if status == 404:
             self.failed_lookup(a, sku)
@@ -171,7 +178,10 @@ class WebHandler(httpkit.JSONHandler):
                 "stock": priced.get("stock")}
 
     def failed_lookup(self, a: Assignment, sku: str) -> None:
-        if a.flags.get("leak_on_error"):
+        # flags.leak_on_error: true leaks one socket per failed lookup; a number N fans out to
+        # N "recommendation" lookups, each leaking its socket (the bug ships with the fan-out).
+        leak = a.flags.get("leak_on_error")
+        for _ in range(int(leak) if isinstance(leak, int) and not isinstance(leak, bool) else 1 if leak else 0):
             self.app.recommendations(quote(sku, safe=""))
         raise HTTPError(404, f"unknown sku {sku!r}")
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, StringConstraints
 
 from harness.session import TeamEventKind
-from harness.spec_steps import CHANGE_KINDS, Role
+from harness.spec_steps import Role, change_reference
 from harness.timeline import Event, format_wall
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -29,20 +29,8 @@ def _change_id_as_text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _change_reference(value: str) -> str:
-    # Same rule as the drill file's `suspect` step, so the scorecard can match what the
-    # team typed against the scenario's ground truth.
-    parts = value.split()
-    if len(parts) == 1 and parts[0].isdigit():
-        return parts[0]
-    if len(parts) == 2 and parts[0] in CHANGE_KINDS:
-        return " ".join(parts)
-    raise ValueError(f"{value!r}: expected '<kind> <version>' with kind one of {', '.join(CHANGE_KINDS)}, "
-                     "or a change id")
-
-
 ChangeReference = Annotated[str, BeforeValidator(_change_id_as_text), StringConstraints(max_length=128),
-                            AfterValidator(_change_reference)]
+                            AfterValidator(change_reference)]
 
 
 class RequestBody(BaseModel):
@@ -83,7 +71,7 @@ class NoteBody(TeamEventBody):
 
 
 class SuspectBody(TeamEventBody):
-    change: ChangeReference = Field(description="'<kind> <version>' as in the change log, or a change id")
+    change: ChangeReference = Field(description="'<kind> <version>' as in the change log, a change id, or 'none'")
 
 
 class ScopeBody(TeamEventBody):

@@ -7,15 +7,18 @@ calls `register`. Injected faults go on a FaultStack that is unwound last-in-fir
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
-from harness.shopapi import ControlPlane, LoadBalancer
+from harness.shopapi import ControlPlane, LoadBalancer, Toxiproxy
 from harness.stack.base import StackBackend
 from harness.timeline import Journal
 
 log = logging.getLogger(__name__)
+LEASE_RENEW_S = 2.0  # every TTL is at least three times this (the spec's minimum is 6 s)
 
 
 @dataclass(frozen=True)
@@ -24,11 +27,18 @@ class FaultContext:
     control_plane: ControlPlane
     lb: LoadBalancer
     nodes: tuple[str, ...]
+    run_id: str
+    lease_dir: Path  # lease files of process faults (see harness.leasewatch)
+    proxy: Toxiproxy | None = None  # the fault proxy's API, when the stack has one
 
 
 class Injected(Protocol):
     name: str
+    ttl_s: float
     detail: dict[str, Any]  # what inject() did, for the journal
+
+    def renew(self, ctx: FaultContext) -> None:
+        """Extend the fault's lease by its TTL; whoever holds the lease undoes it if not renewed."""
 
     def revert(self, ctx: FaultContext) -> dict[str, Any]:
         """Undo the fault; calling it twice does nothing the second time."""
@@ -59,10 +69,15 @@ class FaultStack:
         self.journal = journal
         self.ctx = ctx
         self._stack: list[tuple[int, Injected]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._keeper = threading.Thread(target=self._keep_leases, name="fault-leases", daemon=True)
+        self._keeper.start()
 
     def inject(self, index: int, spec: Any) -> Injected:
         injected = injector_for(spec.type)(spec, self.ctx)
-        self._stack.append((index, injected))
+        with self._lock:
+            self._stack.append((index, injected))
         self.journal.append("fault.injected", index=index, type=spec.type, ttl_s=spec.ttl_s, **injected.detail)
         return injected
 
@@ -71,8 +86,12 @@ class FaultStack:
         return [injected for _, injected in self._stack]
 
     def revert_all(self, how: str) -> None:
-        while self._stack:
-            index, injected = self._stack.pop()
+        self._stop.set()
+        while True:
+            with self._lock:
+                if not self._stack:
+                    break
+                index, injected = self._stack.pop()
             try:
                 done = injected.revert(self.ctx)
                 self.journal.append("fault.reverted", index=index, type=injected.name, how=how, ok=True, **done)
@@ -80,3 +99,15 @@ class FaultStack:
                 log.exception("reverting fault %d failed", index)
                 self.journal.append("fault.reverted", index=index, type=injected.name, how=how, ok=False,
                                     error=str(exc))
+        self._keeper.join(timeout=5)
+
+    def _keep_leases(self) -> None:
+        """Renew every live fault's lease at a third of its TTL, so one missed renewal is harmless."""
+        while not self._stop.wait(LEASE_RENEW_S):
+            with self._lock:
+                live = [injected for _, injected in self._stack]
+            for injected in live:
+                try:
+                    injected.renew(self.ctx)
+                except Exception:  # the next round tries again; the lease is three times longer
+                    log.warning("renewing the lease of %s failed", injected.name, exc_info=True)

@@ -1,7 +1,10 @@
 """A bad artifact pushed through the control plane: the change itself is the fault.
 
-Reverting rolls the rollout back on every node it reached; for a script it also kills
-the workers the script left spinning (a rollback stops new infections, it heals none).
+The rollout carries a lease (the fault's TTL) that the control plane enforces: if the
+harness stops renewing it (it died), the control plane rolls the change back and gives the
+nodes fresh workers. Reverting rolls the rollout back on every node it still holds; for a
+script it also kills the workers the script left spinning (a rollback stops new
+infections, it heals none).
 """
 
 from __future__ import annotations
@@ -16,15 +19,16 @@ from harness.spec import RolloutFault
 from harness.workers import find_hung_workers
 
 
-def push(ctx: FaultContext, rollout: Any) -> dict[str, Any]:
-    """Register the artifact and roll it out; shared with decoy changes."""
+def push(ctx: FaultContext, rollout: Any, ttl_s: float | None = None) -> dict[str, Any]:
+    """Register the artifact and roll it out; shared with decoy changes (which have no lease)."""
     artifact = rollout.artifact
     fields = artifact.model_dump(mode="json", exclude={"kind"})
     ctx.control_plane.register(artifact.kind, {**fields, "author": rollout.author,
                                                "description": rollout.description})
     return ctx.control_plane.rollout(artifact.kind, artifact.version, canary=rollout.canary,
                                      bake_s=rollout.bake_s, author=rollout.author,
-                                     description=rollout.description)
+                                     description=rollout.description, ttl_s=ttl_s,
+                                     backdate_s=rollout.backdate_s)
 
 
 @dataclass
@@ -32,8 +36,13 @@ class InjectedRollout:
     name: str
     rollout_id: int
     kind: str
+    ttl_s: float
     detail: dict[str, Any] = field(default_factory=dict)
     reverted: bool = False
+
+    def renew(self, ctx: FaultContext) -> None:
+        if not self.reverted:
+            ctx.control_plane.renew(self.rollout_id, self.ttl_s)
 
     def revert(self, ctx: FaultContext) -> dict[str, Any]:
         if self.reverted:
@@ -47,6 +56,8 @@ class InjectedRollout:
             except StackError as exc:
                 if "no node left" not in str(exc):  # someone (the team) rolled it back already
                     raise
+        if state is not None and "ttl_s_left" in state:
+            ctx.control_plane.renew(self.rollout_id, 0)  # reverted: the lease has nothing left to guard
         killed: dict[str, list[int]] = {}
         if self.kind == "script":
             for node in ctx.nodes:
@@ -59,7 +70,8 @@ class InjectedRollout:
 
 @register("rollout")
 def inject_rollout(spec: RolloutFault, ctx: FaultContext) -> InjectedRollout:
-    rollout = push(ctx, spec)
+    rollout = push(ctx, spec, ttl_s=spec.ttl_s)
     detail = {"kind": spec.artifact.kind, "version": spec.artifact.version, "canary": spec.canary,
-              "rollout_id": rollout["id"], "change": spec.change.model_dump(mode="json") if spec.change else None}
-    return InjectedRollout(name="rollout", rollout_id=rollout["id"], kind=spec.artifact.kind, detail=detail)
+              "rollout_id": rollout["id"], "change": str(spec.change), "change_ids": rollout["change_ids"]}
+    return InjectedRollout(name="rollout", rollout_id=rollout["id"], kind=spec.artifact.kind, ttl_s=spec.ttl_s,
+                           detail=detail)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from signal import Signals
 from typing import Literal, Protocol, runtime_checkable
 
+from harness.stack.compose_model import ComposeProject
+
 ProcessRole = Literal["master", "worker", "process"]
 
 
@@ -35,6 +37,7 @@ class StackBackend(Protocol):
     """Brings a compose stack up and down and lets the harness look inside and act on it."""
 
     run_id: str
+    project: ComposeProject  # the parsed compose file, with this run's ports
 
     def up(self, timeout_s: float = 30.0) -> None:
         """Start every service in dependency order; return once all are healthy."""

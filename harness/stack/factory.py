@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from harness.errors import StackError
@@ -13,14 +13,26 @@ from harness.stack.local import LocalBackend
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHOP_COMPOSE = REPO_ROOT / "compose" / "shop.yml"
-BACKENDS = ("local",)
+
+
+def _docker_backend(project: ComposeProject, workdir: Path, run_id: str) -> StackBackend:
+    from harness.stack.docker import DockerBackend  # the Docker SDK loads only when a run asks for it
+
+    return DockerBackend(project, workdir, run_id)
+
+
+# name -> constructor from (project, workdir, run_id); none touches anything until up().
+BACKENDS: dict[str, Callable[[ComposeProject, Path, str], StackBackend]] = {
+    "local": LocalBackend,      # local process groups: no Docker needed
+    "docker": _docker_backend,  # containers, through the Compose CLI and the Docker SDK
+}
 
 
 def backend_for(project: ComposeProject, workdir: Path, run_id: str, backend: str = "local") -> StackBackend:
     """An idle backend for a parsed project; nothing starts until its up()."""
     if backend not in BACKENDS:
-        raise StackError(f"the {backend!r} backend is not available here; available: {', '.join(BACKENDS)}")
-    return LocalBackend(project, workdir, run_id)
+        raise StackError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
+    return BACKENDS[backend](project, workdir, run_id)
 
 
 def open_backend(compose_path: Path, workdir: Path, run_id: str, backend: str = "local",

@@ -1,0 +1,61 @@
+"""Find and remove what earlier runs left behind: every process that carries a run's id.
+
+Each process gamedrill starts (stack services, their workers, the load generator) has
+GAMEDRILL_RUN_ID in its environment, so a harness that died (kill -9, a crash, a power
+cut) leaves nothing that cannot be found again. Process groups are stopped like the
+backend stops them: SIGTERM (and SIGCONT for paused ones), then SIGKILL after a grace.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from harness.stack import procfs
+
+RUN_ID_ENV = "GAMEDRILL_RUN_ID"
+
+
+@dataclass(frozen=True)
+class Leftover:
+    run_id: str
+    pid: int
+    pgid: int
+    service: str
+
+
+def find_leftovers(run_id: str | None = None) -> list[Leftover]:
+    """Live processes of `run_id` (of every run when None), except this process."""
+    found = []
+    for pid in procfs.all_pids():
+        if pid == os.getpid():
+            continue
+        env = procfs.environ_of(pid)
+        owner = env.get(RUN_ID_ENV)
+        stat = procfs.read_stat(pid)
+        if owner and stat is not None and stat.state != "Z" and (run_id is None or owner == run_id):
+            found.append(Leftover(owner, pid, stat.pgid, env.get("GAMEDRILL_SERVICE", "load")))
+    return found
+
+
+def cleanup(run_id: str | None = None, grace_s: float = 3.0) -> list[Leftover]:
+    """Stop every leftover process group of `run_id` (every run when None); returns what was found."""
+    leftovers = find_leftovers(run_id)
+    groups = defaultdict(list)
+    for item in leftovers:
+        groups[item.pgid].append(item)
+    for pgid in groups:
+        for sig in (signal.SIGTERM, signal.SIGCONT):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, sig)
+    deadline = time.monotonic() + grace_s
+    while find_leftovers(run_id) and time.monotonic() < deadline:
+        time.sleep(0.05)  # waiting out the grace period, as `docker stop` does
+    for item in find_leftovers(run_id):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(item.pgid, signal.SIGKILL)
+    return leftovers

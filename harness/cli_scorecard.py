@@ -1,0 +1,203 @@
+"""`gamedrill scorecard show|rebuild|list|compare|trend` and `gamedrill actions`.
+
+Thin: resolve the run or the history database, call one scorecards function, print.
+RUN is a run directory, or a run id under --runs-dir, or a run id (or a prefix of one)
+known to the history. The history is $GAMEDRILL_HISTORY, else --runs-dir/history.sqlite.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from harness.errors import GamedrillError
+from scorecards import Scorecard, build_from_run_dir, history, render_markdown, render_postmortem, render_summary
+from scorecards.followups import assign_action, close_action, list_actions
+from scorecards.render_history import actions_table, comparison_table, runs_table, trend_chart, trend_table
+from scorecards.trends import compare as compare_runs
+from scorecards.trends import trend as trend_of
+from scorecards.write import HTML_NAME, JSON_NAME, MARKDOWN_NAME, POSTMORTEM_NAME, write_scorecard
+
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+RENDERERS: dict[str, Callable[[Scorecard], str]] = {
+    "md": render_markdown, "postmortem": render_postmortem, "summary": lambda card: "\n".join(render_summary(card)),
+}
+
+
+def history_options(command: F) -> F:
+    """--runs-dir / --history, and gamedrill's errors as one line with exit code 1."""
+
+    @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"),
+                  show_default=True)
+    @click.option("--history", "history_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help=f"history database (default: ${history.ENV_VAR}, else RUNS_DIR/{history.FILE_NAME})")
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (GamedrillError, ValueError) as exc:
+            errors.print(f"error: {exc}", markup=False)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _db_path(runs_dir: Path, history_path: Path | None) -> Path:
+    return history_path or history.default_path(runs_dir)
+
+
+def _run_dir(ref: str, runs_dir: Path, history_path: Path | None) -> Path:
+    for candidate in (Path(ref), runs_dir / ref):
+        if (candidate / "journal.jsonl").is_file():
+            return candidate
+    db_path = _db_path(runs_dir, history_path)
+    if db_path.is_file():
+        with history.connect(db_path) as db:
+            return Path(history.get_run(db, ref).run_dir)
+    raise click.BadParameter(f"{ref!r} is neither a run directory nor a run under {runs_dir}", param_hint="RUN")
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return None if value is None else date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: expected YYYY-MM-DD") from None
+
+
+@click.group()
+def scorecard() -> None:
+    """Scorecards of finished runs: show, rebuild, list, compare, trend."""
+
+
+@scorecard.command()
+@click.argument("run_ref", metavar="RUN")
+@click.option("--format", "fmt", type=click.Choice(["summary", "md", "postmortem", "json"]), default="summary",
+              show_default=True)
+@history_options
+def show(run_ref: str, fmt: str, runs_dir: Path, history_path: Path | None) -> None:
+    """Show a run's scorecard (from scorecard.json, else computed from the journal)."""
+    run_dir = _run_dir(run_ref, runs_dir, history_path)
+    if fmt == "json":
+        console.print((run_dir / JSON_NAME).read_text(encoding="utf-8") if (run_dir / JSON_NAME).is_file()
+                      else build_from_run_dir(run_dir).to_dict(), markup=False)
+        return
+    card = build_from_run_dir(run_dir)
+    console.print(RENDERERS[fmt](card), markup=False)
+    if fmt == "summary":
+        for name in (MARKDOWN_NAME, HTML_NAME, POSTMORTEM_NAME):
+            console.print(f"  {name}: {run_dir / name}" if (run_dir / name).is_file() else f"  {name}: not written "
+                          "yet (`gamedrill scorecard rebuild RUN`)", markup=False)
+
+
+@scorecard.command()
+@click.argument("run_ref", metavar="RUN")
+@history_options
+def rebuild(run_ref: str, runs_dir: Path, history_path: Path | None) -> None:
+    """Recompute every scorecard file from the journal alone and store the run in the history."""
+    run_dir = _run_dir(run_ref, runs_dir, history_path)
+    card = write_scorecard(run_dir, history_path)  # None: $GAMEDRILL_HISTORY, else beside the run directory
+    for line in render_summary(card):
+        console.print(line, markup=False)
+    console.print(f"rebuilt {run_dir} and stored run {card.run_id} in the history", markup=False)
+
+
+@scorecard.command(name="list")
+@click.option("--team", default=None, help="a team name or a member")
+@click.option("--scenario", default=None)
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="runs started on or after this day (UTC)")
+@click.option("--until", default=None, metavar="YYYY-MM-DD", help="runs started on or before this day (UTC)")
+@history_options
+def list_(team: str | None, scenario: str | None, since: str | None, until: str | None, runs_dir: Path,
+          history_path: Path | None) -> None:
+    """List stored runs, oldest first."""
+    with history.connect(_db_path(runs_dir, history_path)) as db:
+        runs = history.list_runs(db, team, scenario, _date(since), _date(until))
+    console.print(runs_table(runs))
+
+
+@scorecard.command()
+@click.argument("run_a", metavar="RUN_A")
+@click.argument("run_b", metavar="RUN_B")
+@history_options
+def compare(run_a: str, run_b: str, runs_dir: Path, history_path: Path | None) -> None:
+    """What improved and what regressed from RUN_A to RUN_B."""
+    with history.connect(_db_path(runs_dir, history_path)) as db:
+        console.print(comparison_table(compare_runs(db, run_a, run_b)))
+
+
+@scorecard.command()
+@click.option("--team", required=True, help="a team name or a member")
+@click.option("--scenario", default=None)
+@click.option("--since", default=None, metavar="YYYY-MM-DD")
+@click.option("--rows", type=click.IntRange(min=1), default=20, show_default=True,
+              help="runs listed in the table (the chart shows them all)")
+@history_options
+def trend(team: str, scenario: str | None, since: str | None, rows: int, runs_dir: Path,
+          history_path: Path | None) -> None:
+    """Per-phase timings over a team's runs, as a table and a chart."""
+    with history.connect(_db_path(runs_dir, history_path)) as db:
+        result = trend_of(db, team, scenario, _date(since))
+    console.print(trend_table(result, rows))
+    for line in trend_chart(result):
+        console.print(line, markup=False)
+
+
+@click.group(invoke_without_command=True)
+@click.option("--all", "include_closed", is_flag=True, help="closed ones too")
+@click.option("--team", default=None, help="a team name or a member")
+@history_options
+@click.pass_context
+def actions(ctx: click.Context, include_closed: bool, team: str | None, runs_dir: Path,
+            history_path: Path | None) -> None:
+    """Follow-up actions from postmortems across drills (open ones unless --all)."""
+    ctx.obj = _db_path(runs_dir, history_path)
+    if ctx.invoked_subcommand is None:
+        with history.connect(ctx.obj) as db:
+            console.print(actions_table(list_actions(db, include_closed, team)))
+
+
+@actions.command()
+@click.argument("action_id", metavar="ID", type=int)
+@click.option("--note", default=None, help="what was done")
+@click.pass_obj
+def close(db_path: Path, action_id: int, note: str | None) -> None:
+    """Close a follow-up action."""
+    with _errors_as_exit(), history.connect(db_path) as db:
+        done = close_action(db, action_id, note)
+    console.print(f"closed #{done.id}: {done.text}", markup=False)
+
+
+@actions.command()
+@click.argument("action_id", metavar="ID", type=int)
+@click.option("--owner", default=None)
+@click.option("--due", default=None, metavar="YYYY-MM-DD")
+@click.pass_obj
+def assign(db_path: Path, action_id: int, owner: str | None, due: str | None) -> None:
+    """Give a follow-up action an owner and a due date."""
+    due_day = _date(due)
+    with _errors_as_exit(), history.connect(db_path) as db:
+        done = assign_action(db, action_id, owner, due_day.isoformat() if due_day else None)
+    console.print(f"#{done.id}: owner {done.owner or '—'}, due {done.due or '—'}", markup=False)
+
+
+@contextmanager
+def _errors_as_exit() -> Iterator[None]:
+    """Subcommands of `actions` get no decorator of their own: same one-line errors."""
+    try:
+        yield
+    except GamedrillError as exc:
+        errors.print(f"error: {exc}", markup=False)
+        sys.exit(1)
+
+
+SCORECARD_COMMANDS = (scorecard, actions)

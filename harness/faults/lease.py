@@ -1,0 +1,39 @@
+"""Leases for process-level faults, enforced by a watcher process that outlives the harness."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+class LeaseFile:
+    """One fault's lease: a JSON recipe to undo it, renewed by touching the file."""
+
+    def __init__(self, path: Path, ttl_s: float, revert: dict[str, Any], run_id: str) -> None:
+        self.path = path
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"ttl_s": ttl_s, "revert": revert}))
+        tmp.replace(path)
+        env = {**os.environ, "GAMEDRILL_RUN_ID": run_id, "GAMEDRILL_SERVICE": "lease-watcher"}
+        with (path.parent / f"{path.stem}.log").open("ab") as log:
+            self.watcher = subprocess.Popen([sys.executable, "-m", "harness.leasewatch", str(path)],
+                                            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                                            start_new_session=True)  # must survive the harness
+
+    def renew(self) -> None:
+        os.utime(self.path)
+
+    def release(self) -> None:
+        """The harness undid the fault itself: the watcher sees the file gone and exits."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.watcher.wait(timeout=2)
+        if self.watcher.poll() is None:
+            self.watcher.kill()
+            self.watcher.wait()

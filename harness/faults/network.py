@@ -1,0 +1,79 @@
+"""Network faults on a link of the fault proxy: Toxiproxy toxics and a cut link.
+
+Each carries the proxy's lease extension (`ttl_s`): the proxy itself removes the toxic
+(or re-enables the link) when the harness stops renewing it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.errors import StackError
+from harness.faults.base import FaultContext, register
+from harness.shopapi import Toxiproxy
+from harness.spec import LinkDownFault, ToxicFault
+
+
+def _proxy(ctx: FaultContext) -> Toxiproxy:
+    if ctx.proxy is None:
+        raise StackError("this stack has no fault proxy API (a `proxy` service with PROXY_API_PORT)")
+    return ctx.proxy
+
+
+@dataclass
+class InjectedToxic:
+    name: str
+    proxy: str
+    toxic: str
+    ttl_s: float
+    detail: dict[str, Any] = field(default_factory=dict)
+    reverted: bool = False
+
+    def renew(self, ctx: FaultContext) -> None:
+        if not self.reverted:
+            _proxy(ctx).update_toxic(self.proxy, self.toxic, {"ttl_s": self.ttl_s})
+
+    def revert(self, ctx: FaultContext) -> dict[str, Any]:
+        if self.reverted:
+            return {"already": True}
+        self.reverted = True
+        _proxy(ctx).remove_toxic(self.proxy, self.toxic)
+        return {"removed": self.toxic}
+
+
+@register("toxic")
+def add_toxic(spec: ToxicFault, ctx: FaultContext) -> InjectedToxic:
+    name = f"gamedrill-{spec.toxic}-{spec.stream}"
+    body = {"name": name, "type": spec.toxic, "stream": spec.stream, "toxicity": spec.toxicity,
+            "attributes": dict(spec.attributes), "ttl_s": spec.ttl_s}
+    created = _proxy(ctx).add_toxic(spec.proxy, body)
+    return InjectedToxic("toxic", spec.proxy, name, spec.ttl_s,
+                         {"proxy": spec.proxy, "toxic": spec.toxic, "stream": spec.stream,
+                          "toxicity": spec.toxicity, "attributes": created.get("attributes", spec.attributes)})
+
+
+@dataclass
+class CutLink:
+    name: str
+    proxy: str
+    ttl_s: float
+    detail: dict[str, Any] = field(default_factory=dict)
+    reverted: bool = False
+
+    def renew(self, ctx: FaultContext) -> None:
+        if not self.reverted:
+            _proxy(ctx).set_enabled(self.proxy, False, ttl_s=self.ttl_s)
+
+    def revert(self, ctx: FaultContext) -> dict[str, Any]:
+        if self.reverted:
+            return {"already": True}
+        self.reverted = True
+        _proxy(ctx).set_enabled(self.proxy, True)
+        return {"enabled": True}
+
+
+@register("link_down")
+def cut_link(spec: LinkDownFault, ctx: FaultContext) -> CutLink:
+    _proxy(ctx).set_enabled(spec.proxy, False, ttl_s=spec.ttl_s)
+    return CutLink("link_down", spec.proxy, spec.ttl_s, {"proxy": spec.proxy})

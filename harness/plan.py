@@ -1,0 +1,55 @@
+"""A drill's plan in words, for `gamedrill run --dry-run`: what would happen, touching nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.spec import Drill
+from harness.stack.compose import load_compose
+
+
+def _fault_words(fault: Any) -> str:
+    fields = fault.model_dump(mode="json", exclude={"type", "at_s", "ttl_s"})
+    if "artifact" in fields:
+        artifact = fields.pop("artifact")
+        fields = {"push": f"{artifact['kind']} {artifact['version']}", **fields}
+    described = ", ".join(f"{key}={value}" for key, value in fields.items()
+                          if value not in (None, "", {}, []) and not (key == "backdate_s" and value == 0))
+    return f"{fault.type} ({described})"
+
+
+def describe_plan(drill: Drill) -> list[str]:
+    """The plan as lines of text; parses the compose file (so it is checked) but starts nothing."""
+    scenario = drill.scenario
+    project = load_compose(scenario.stack.compose_file, allocate=False)
+    inject = (f"{drill.inject_after_s:g} s after the baseline" if drill.surprise_window_s is None
+              else f"at a random moment {drill.surprise_window_s[0]:g}-{drill.surprise_window_s[1]:g} s "
+                   "after the baseline")
+    lines = [
+        f"drill {drill.name}: {drill.title}",
+        f"scenario {scenario.name}: {scenario.title}",
+        f"stack: {project.path} on the {drill.backend} backend: {', '.join(project.services)}; "
+        f"traffic enters at {scenario.stack.entry}, nodes {', '.join(scenario.stack.nodes)}",
+        f"load: {drill.load.users} users, {drill.load.rate_per_s:g} requests/s (Locust)",
+        f"baseline: {drill.baseline_s:g} s, then the steady state must hold "
+        f"(error rate <= {scenario.safety.steady_state.max_error_rate:.1%}, "
+        f"p99 <= {scenario.safety.steady_state.max_p99_ms:g} ms) or nothing is injected",
+    ]
+    lines += [f"decoy: {d.artifact.kind} {d.artifact.version} by {d.author}, {d.before_fault_s:g} s before the fault"
+              for d in scenario.changes]
+    lines.append(f"inject: {inject}")
+    lines += [f"  fault at +{f.at_s:g} s: {_fault_words(f)}; lease {f.ttl_s:g} s" for f in scenario.faults]
+    lines += [f"alert {a.name}: {a.metric} {a.op} {a.threshold:g} for {a.for_s:g} s ({a.scope})"
+              for a in scenario.alerts]
+    r = scenario.restoration
+    lines.append(f"restored: error rate <= {r.max_error_rate:.1%} and p99 <= {r.max_p99_ms:g} ms for {r.window_s:g} s")
+    limit_s = min(drill.max_duration_s, scenario.safety.max_duration_s)
+    lines.append(f"stops: after {limit_s:g} s, or when {scenario.safety.max_error_budget_burn:.0%} of requests "
+                 "since the fault have failed; every fault is reverted either way")
+    targets = {k: v for k, v in drill.targets.model_dump().items() if v is not None}
+    lines.append("targets: " + (", ".join(f"{k} {v:g}" for k, v in targets.items()) or "none"))
+    if drill.responder:
+        lines.append(f"responder: {len(drill.responder)} steps: " + ", ".join(s.step for s in drill.responder))
+    else:
+        lines.append("responder: none (people play the team)")
+    return lines

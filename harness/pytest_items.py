@@ -1,0 +1,119 @@
+"""Drill files as tests: each `kind: drill` file with a responder is one test item.
+
+The item runs the drill with its runbook on autopilot and passes when every target holds.
+Scenario files (and drill files without a responder, which people play) yield no items;
+a drill file that does not validate is a collection error listing every problem as
+`file:line:col: field: message`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from harness.pytest_report import GamedrillReporter, kept_note
+from harness.pytest_settings import MARKER, settings_for
+
+if TYPE_CHECKING:
+    from _pytest._code.code import ExceptionInfo, TerminalRepr, TracebackStyle
+
+    from harness.runner import Run
+    from harness.spec import Drill
+
+
+class DrillMissed(AssertionError):
+    """A drill ran and missed targets; the message is the whole explanation."""
+
+
+class DrillFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        from harness.errors import SpecError
+        from harness.spec import load_drill
+        from harness.yamlsrc import load_yaml
+
+        data = load_yaml(self.path, SpecError).data
+        if not isinstance(data, dict) or data.get("kind") != "drill":
+            return  # scenarios and other YAML are not tests
+        drill = load_drill(self.path)
+        if not drill.responder:
+            return  # people play this drill: nothing to run unattended
+        _check_actions(self.path, drill)
+        yield DrillItem.from_parent(self, name=drill.name, drill=drill)
+
+    def repr_failure(self, excinfo: ExceptionInfo[BaseException]) -> str | TerminalRepr:  # type: ignore[override]
+        from harness.errors import InputError
+
+        if isinstance(excinfo.value, InputError):
+            problems = "\n".join(str(p) for p in excinfo.value.problems)
+            return f"{self.path} is not a valid drill:\n{problems}"
+        return super().repr_failure(excinfo)
+
+
+class DrillItem(pytest.Item):
+    def __init__(self, *, drill: Drill, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.drill = drill
+        self.add_marker(MARKER)  # `-m "not gamedrill"` leaves the drills out of a quick run
+
+    def runtest(self) -> None:
+        from harness.pytest_run import prepare
+
+        run = prepare(self.drill, settings_for(self), autopilot=True)
+        try:
+            self._judge(run)
+        except DrillMissed:
+            raise  # its message names the run directory
+        except BaseException:
+            GamedrillReporter.of(self.config).note(self, f"run dir: {run.run_dir}")
+            raise
+
+    def _judge(self, run: Run) -> None:
+        from harness.pytest_run import DrillRun
+        from harness.pytest_verdict import explain
+
+        done = DrillRun.finished(run, run.execute())
+        self.user_properties.extend(done.properties())
+        verdict = done.verdict
+        if verdict.passed:
+            done.release()
+            return
+        lines = explain(self.drill.name, verdict, done.card, done.events)
+        lines.append(f"run dir: {done.run_dir} (scorecard.md, journal.jsonl, logs/)")
+        if done.kept:
+            note = kept_note(done.run_dir)
+            GamedrillReporter.of(self.config).kept.append(note)
+            lines.append(note)
+        raise DrillMissed("\n".join(lines))
+
+    def repr_failure(self, excinfo: ExceptionInfo[BaseException],
+                     style: TracebackStyle | None = None) -> str | TerminalRepr:
+        from harness.errors import GamedrillError
+
+        if isinstance(excinfo.value, DrillMissed):
+            return str(excinfo.value)
+        if isinstance(excinfo.value, GamedrillError):  # our own errors say it all; no traceback
+            return f"drill {self.drill.name} could not run: {excinfo.value}"
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"drill {self.drill.name}"
+
+
+def _check_actions(path: Path, drill: Drill) -> None:
+    """An `act` naming no toolkit action fails at collection, not a minute into the drill."""
+    from harness.actions import known_actions
+    from harness.errors import SpecError
+    from harness.spec import Act
+    from harness.yamlsrc import load_yaml
+
+    known = known_actions()
+    bad = [(i, step.action) for i, step in enumerate(drill.responder)
+           if isinstance(step, Act) and step.action not in known]
+    if bad:
+        source = load_yaml(path, SpecError)
+        raise SpecError([source.problem(("responder", i, "act", "action"),
+                                        f"unknown action {name!r}; known: {', '.join(known)}")
+                         for i, name in bad])

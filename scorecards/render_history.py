@@ -1,0 +1,104 @@
+"""History views for the terminal: run lists, comparisons, trends (with sparklines), actions.
+
+Pure: data in, rich renderables (or strings) out; the CLI prints them.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from typing import Final
+
+from rich.table import Table
+
+from scorecards.fmt import phase_label
+from scorecards.followups import FollowUp
+from scorecards.history import RunRow
+from scorecards.trends import Comparison, Trend
+
+SPARKS: Final = "▁▂▃▄▅▆▇█"
+TREND_ROWS: Final = 20
+CHART_WIDTH: Final = 60
+_VERDICT_STYLE: Final = {"improved": "green", "regressed": "bold red", "same": "dim"}
+
+
+def runs_table(runs: Sequence[RunRow]) -> Table:
+    table = Table(title=f"{len(runs)} run(s)")
+    for column in ("run", "started (UTC)", "team", "drill", "scenario", "outcome", "grade", "failed requests"):
+        table.add_column(column)
+    for run in runs:
+        table.add_row(run.run_id, (run.started_wall or "?")[:19].replace("T", " "), run.team, run.drill, run.scenario,
+                      run.outcome + ("" if run.complete else " (incomplete)"),
+                      f"{run.grade_letter} {run.grade_score if run.grade_score is not None else ''}".strip(),
+                      f"{run.failed_requests} of {run.total_requests}")
+    return table
+
+
+def comparison_table(comparison: Comparison) -> Table:
+    table = Table(title=f"{comparison.a.run_id} → {comparison.b.run_id}: {len(comparison.improved)} improved, "
+                        f"{len(comparison.regressed)} regressed")
+    for column in ("what", comparison.a.run_id, comparison.b.run_id, "verdict"):
+        table.add_column(column)
+    for change in comparison.changes:
+        table.add_row(phase_label(change.what), change.before, change.after, change.verdict,
+                      style=_VERDICT_STYLE[change.verdict])
+    return table
+
+
+def trend_table(trend: Trend, rows: int = TREND_ROWS) -> Table:
+    """The latest `rows` runs (a thousand-row table is read by nobody; the chart covers them all)."""
+    title = f"team {trend.team}" + (f" · scenario {trend.scenario}" if trend.scenario else "")
+    shown = min(rows, len(trend.runs))
+    older = len(trend.runs) - shown
+    table = Table(title=f"{title}: seconds from the fault, {len(trend.runs)} run(s)",
+                  caption=f"{older} older run(s) not listed (--rows)" if older else None)
+    table.add_column("run")
+    table.add_column("started (UTC)")
+    for phase in trend.phases:
+        table.add_column(phase_label(phase), justify="right")
+    table.add_column("grade")
+    for run, row in list(zip(trend.runs, trend.seconds, strict=True))[older:]:
+        table.add_row(run.run_id, (run.started_wall or "?")[:16].replace("T", " "),
+                      *("never" if s is None else f"{s:.1f}" for s in row), run.grade_letter)
+    return table
+
+
+def trend_chart(trend: Trend, width: int = CHART_WIDTH) -> list[str]:
+    """One sparkline per phase over the runs, oldest left; each character is the median of its
+    share of the runs ('·' where the phase never happened in any of them)."""
+    label_width = max(len(phase_label(p)) for p in trend.phases)
+    lines = []
+    for index, phase in enumerate(trend.phases):
+        column = [row[index] for row in trend.seconds]
+        known = [v for v in column if v is not None]
+        low, high = (min(known), max(known)) if known else (0.0, 0.0)
+        cells = [_median([v for v in bucket if v is not None]) for bucket in _buckets(column, width)]
+        spark = "".join("·" if v is None else SPARKS[_level(v, low, high)] for v in cells)
+        span = f"{low:.1f} s … {high:.1f} s" if known else "never"
+        lines.append(f"{phase_label(phase):<{label_width}}  {spark}  ({span})")
+    return lines
+
+
+def _buckets(values: list[float | None], width: int) -> list[list[float | None]]:
+    count = min(width, len(values))
+    return [values[i * len(values) // count:(i + 1) * len(values) // count] for i in range(count)]
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _level(value: float, low: float, high: float) -> int:
+    if high <= low:
+        return 0
+    return min(len(SPARKS) - 1, int((value - low) / (high - low) * (len(SPARKS) - 1) + 0.5))
+
+
+def actions_table(actions: Sequence[FollowUp]) -> Table:
+    table = Table(title=f"{len(actions)} follow-up action(s)")
+    for column in ("#", "run", "team", "scenario", "action", "owner", "due", "status"):
+        table.add_column(column)
+    for action in actions:
+        table.add_row(str(action.id), action.run_id, action.team, action.scenario, action.text,
+                      action.owner or "—", action.due or "—", action.status)
+    return table

@@ -1,0 +1,153 @@
+"""Mitigation quality: canary before global, actions that made it worse, ineffective ones,
+and whether the symptom was fixed or only masked (a relapse after restoration counts against).
+
+Each `team.act` is judged by the error rate in the ACTION_EFFECT_WINDOW_S before it and
+after it (for a canary, on the canary node's own requests). Two actions a moment apart
+share their windows, so the scenario's ground truth (fixes / masks / worsens) is shown
+next to the measurement rather than replaced by it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from harness.timeline import Event
+from scorecards.journalview import SLO_WINDOW_S, RunView, error_share, failing_nodes
+from scorecards.model import ActionReview, Finding
+from scorecards.policy import (
+    ACTION_EFFECT_WINDOW_S,
+    IMPROVE_MARGIN,
+    INCIDENT_LIVE_SHARE,
+    NODE_FAILING_SHARE,
+    WORSE_MARGIN,
+)
+from scorecards.span import IncidentSpan
+
+CATEGORY: Final = "mitigation"
+TRUTH_LABELS: Final = ("fixes", "masks", "worsens")
+
+
+def review_actions(run: RunView) -> tuple[ActionReview, ...]:
+    results = run.of_kind("action.result")
+    return tuple(_review(run, act, results) for act in run.after_fault("team.act"))
+
+
+def _review(run: RunView, act: Event, results: Sequence[Event]) -> ActionReview:
+    action, canary = str(act.data.get("action", "")), act.data.get("canary")
+    result = next((r for r in results if r.seq > act.seq and r.data.get("action") == action), None)
+    ok = bool(result.data.get("ok")) if result is not None else None
+    before = [w for w in run.windows_starting(act.t_s - ACTION_EFFECT_WINDOW_S - SLO_WINDOW_S, act.t_s)
+              if w.start_t_s + SLO_WINDOW_S <= act.t_s][-int(ACTION_EFFECT_WINDOW_S):]
+    after = run.windows_starting(act.t_s, act.t_s + ACTION_EFFECT_WINDOW_S)
+    node = str(canary) if canary else None
+    rate_before, rate_after = error_share(before, node), error_share(after, node)
+    nodes_before = failing_nodes(before, NODE_FAILING_SHARE)
+    nodes_after = failing_nodes(after, NODE_FAILING_SHARE)
+    verdict = _verdict(ok, rate_before, rate_after, len(nodes_after) > len(nodes_before) and node is None)
+    evidence = [act.seq, *([result.seq] if result else []), *(w.seq for w in (*before[:1], *after[-1:]))]
+    return ActionReview(act.seq, str(act.data.get("by", "")), action, node, run.since_fault(act.t_s), ok,
+                        str(result.data.get("detail", "")) if result else "", _truth_label(run, action),
+                        _round(rate_before), _round(rate_after), nodes_before, nodes_after, verdict,
+                        tuple(sorted(set(evidence))))
+
+
+def _verdict(ok: bool | None, before: float | None, after: float | None, wider: bool) -> str:
+    if ok is False:
+        return "failed"
+    if before is None or after is None:
+        return "not_measured"
+    if after > before + WORSE_MARGIN or wider:
+        return "worse"
+    if after < before - IMPROVE_MARGIN:
+        return "helped"
+    return "no_effect" if before > INCIDENT_LIVE_SHARE else "not_needed"
+
+
+def _truth_label(run: RunView, action: str) -> str:
+    for label in TRUTH_LABELS:
+        if action in (run.truth.get(label) or []):
+            return label
+    return "unlisted"
+
+
+def _round(rate: float | None) -> float | None:
+    return None if rate is None else round(rate, 4)
+
+
+def mitigation_findings(run: RunView, actions: tuple[ActionReview, ...], span: IncidentSpan | None) -> list[Finding]:
+    if run.fault is None or span is None:
+        return []
+    found = [_canary_first(actions), _made_worse(run, actions), _ineffective(run, actions),
+             _fixed_or_masked(run, actions, span)]
+    return [f for f in found if f is not None]
+
+
+def _canary_first(actions: tuple[ActionReview, ...]) -> Finding | None:
+    if not actions:
+        return None
+    unguarded = [a for a in actions if a.canary is None and not any(
+        c.action == a.action and c.canary is not None and c.seq < a.seq for c in actions)]
+    canaried = sorted({a.action for a in actions if a.canary is not None})
+    what = f"canary first for {', '.join(canaried) or 'no action'}"
+    if unguarded:
+        what += "; straight to every node: " + ", ".join(f"{a.action} (seq {a.seq})" for a in unguarded)
+    return Finding(CATEGORY, "canary_first", what, "every action runs on one node before it runs everywhere",
+                   not unguarded, tuple(a.seq for a in unguarded) or tuple(a.seq for a in actions))
+
+
+def _made_worse(run: RunView, actions: tuple[ActionReview, ...]) -> Finding | None:
+    if not actions:
+        return None
+    worse = [a for a in actions if a.verdict == "worse"]
+    listed = [f"{a.action} (seq {a.seq}, {run_rate(a.error_rate_before)} -> {run_rate(a.error_rate_after)}, "
+              f"failing nodes {len(a.failing_nodes_before)} -> {len(a.failing_nodes_after)})" for a in worse]
+    flagged = [a for a in actions if a.truth_label == "worsens" and a.verdict != "worse"]
+    what = ("made it worse: " + "; ".join(listed)) if worse else "no action made the error rate or blast radius rise"
+    if flagged:
+        what += "; the scenario lists " + ", ".join(f"{a.action} (seq {a.seq})" for a in flagged) + " as harmful"
+    return Finding(CATEGORY, "made_worse", what, f"no action raises the error rate by more than "
+                   f"{WORSE_MARGIN * 100:g} points or widens the failing nodes within {ACTION_EFFECT_WINDOW_S:g} s",
+                   not worse, tuple(s for a in worse for s in a.evidence) or tuple(a.seq for a in actions))
+
+
+def _ineffective(run: RunView, actions: tuple[ActionReview, ...]) -> Finding | None:
+    if not actions:
+        return None
+    useless = [a for a in actions if a.verdict in ("failed", "no_effect")]
+    listed = [f"{a.action} (seq {a.seq}): " + (f"failed: {a.detail}" if a.verdict == "failed" else
+              f"error rate {run_rate(a.error_rate_before)} -> {run_rate(a.error_rate_after)}") for a in useless]
+    what = ("ineffective: " + "; ".join(listed)) if useless else f"all {len(actions)} action(s) worked or helped"
+    return Finding(CATEGORY, "ineffective", what, "every action succeeds and lowers the error rate by more than "
+                   f"{IMPROVE_MARGIN * 100:g} points while the incident is live", not useless,
+                   tuple(a.seq for a in useless) or tuple(a.seq for a in actions))
+
+
+def _fixed_or_masked(run: RunView, actions: tuple[ActionReview, ...], span: IncidentSpan) -> Finding | None:
+    restoration = span.restoration
+    if restoration is None:
+        return None
+    target = "the service recovers for good (no relapse after it is restored)"
+    before = [a for a in actions if a.seq < restoration.seq and a.ok is not False]
+    fixes = [a for a in before if a.truth_label == "fixes"]
+    masks = [a for a in before if a.truth_label == "masks" or a.action == "restart"]
+    if span.relapse is not None:
+        relief = ", ".join(f"{a.action} (seq {a.seq})" for a in (masks or before)) or "no action"
+        ended = ("it calmed down at " + run.at(span.relapse.end_t_s)) if span.relapse.end_t_s is not None \
+            else "it was still failing when the journal ended"
+        return Finding(CATEGORY, "fixed_not_masked", f"relapsed at {run.at(span.relapse.start_t_s)} after the "
+                       f"restoration; {ended}: the symptom was masked ({relief}), not fixed", target, False,
+                       (restoration.seq, *span.relapse.evidence))
+    if fixes:
+        return Finding(CATEGORY, "fixed_not_masked", f"restored after {', '.join(a.action for a in fixes)}, which "
+                       "the scenario lists as a fix; no relapse", target, True, (restoration.seq, fixes[0].seq))
+    if masks:
+        return Finding(CATEGORY, "fixed_not_masked", f"restored after only {', '.join(a.action for a in masks)}, "
+                       "which relieve the symptom without fixing it; no relapse seen before the journal ended",
+                       target, False, (restoration.seq, *(a.seq for a in masks)))
+    return Finding(CATEGORY, "fixed_not_masked", "restored without an action the scenario lists as a fix or a "
+                   "mask; no relapse", target, None, (restoration.seq,))
+
+
+def run_rate(rate: float | None) -> str:
+    return "?" if rate is None else f"{rate * 100:.0f} %"

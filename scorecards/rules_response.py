@@ -1,0 +1,84 @@
+"""Findings about the run itself and the response timings: one per phase, plus notes.
+
+Notes (`passed` None, category "run") explain what the scorecard could not judge: no plan,
+an unfinished or aborted run, no fault, events that came before the fault.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from scorecards.journalview import RunView, secs
+from scorecards.model import Finding, PhaseTiming
+from scorecards.phases import PHASE_RULES
+
+CATEGORY: Final = "response"
+RUN: Final = "run"
+
+PHASE_WORDS: Final = {  # phase -> (what it is, the verb for its target)
+    "detect": ("the first alert", "alert"),
+    "acknowledge": ("the acknowledgement", "acknowledge"),
+    "declare": ("the declaration", "declare"),
+    "first_update": ("the first status update", "post a status update"),
+    "mitigate": ("the restoration of service", "restore service"),
+    "resolve": ("the resolution", "resolve"),
+}
+
+
+def phase_findings(run: RunView, phases: tuple[PhaseTiming, ...]) -> list[Finding]:
+    if run.fault is None:
+        return []
+    return [_phase_finding(run, timing) for timing in phases]
+
+
+def _phase_finding(run: RunView, timing: PhaseTiming) -> Finding:
+    what, verb = PHASE_WORDS.get(timing.phase, (timing.phase, timing.phase))
+    target = None if timing.target_s is None else f"{verb} within {timing.target_s:g} s of the fault"
+    if timing.seconds_from_fault is None:
+        happened = f"{what}: never (the journal ends at {run.at(run.end_t_s)})"
+    else:
+        happened = f"{what} at fault + {secs(timing.seconds_from_fault)}"
+    return Finding(CATEGORY, timing.phase, happened, target, timing.passed, timing.evidence)
+
+
+def run_notes(run: RunView) -> list[Finding]:
+    found = [_plan_note(run), _run_note(run)]
+    if run.fault is None:
+        ended = tuple(e.seq for e in run.of_kind("run.aborted", "run.finished"))
+        found.append(Finding(RUN, "fault", "no fault was injected (the run ended before injection): nothing to time",
+                             None, None, ended))
+    else:
+        found.append(_before_fault_note(run))
+    return [f for f in found if f is not None]
+
+
+def _plan_note(run: RunView) -> Finding | None:
+    if run.first("run.planned") is not None:
+        return None
+    return Finding(RUN, "plan", "the journal has no run.planned: no targets, drill, scenario or ground truth "
+                   "to score against", None, None, ())
+
+
+def _run_note(run: RunView) -> Finding | None:
+    finished, aborted = run.first("run.finished"), run.first("run.aborted")
+    if aborted is not None:
+        reason = aborted.data.get("reason", "no reason given")
+        tail = "" if finished is not None else "; it never finished (no run.finished)"
+        return Finding(RUN, "aborted", f"the drill was aborted ({reason}){tail}: phases after "
+                       f"{run.at(aborted.t_s)} are missing, not slow", None, None, (aborted.seq,))
+    if finished is not None:
+        return None
+    last = (run.events[-1].seq,) if run.events else ()
+    return Finding(RUN, "unfinished", "the run never finished (no run.finished): phases after the journal's "
+                   "last event are missing, not slow", None, None, last)
+
+
+def _before_fault_note(run: RunView) -> Finding | None:
+    assert run.fault is not None
+    kinds = {rule.kind for rule in PHASE_RULES}
+    early = [e for e in run.events if e.kind in kinds and e.seq < run.fault.seq]
+    if not early:
+        return None
+    listed = ", ".join(f"{e.kind} (seq {e.seq})" for e in early)
+    return Finding(RUN, "before_fault", f"not counted, they came before the fault: {listed}", None, None,
+                   tuple(e.seq for e in early))

@@ -64,6 +64,10 @@ class ComposeProject:
     services: Mapping[str, Service]
     variables: Mapping[str, str]  # what the file was interpolated with (ports included)
 
+    def allocated_ports(self) -> list[int]:
+        """The numbers of every `*_PORT` variable (what `allocate_ports` reserved for the run)."""
+        return [int(value) for name, value in self.variables.items() if name.endswith("_PORT") and value.isdigit()]
+
 
 # ---- raw models: the YAML as written -------------------------------------------------
 

@@ -28,10 +28,12 @@ lint: venv
 test: lint
 	$(BIN)/python -m pytest
 
+# The image is labelled with the digest of its sources: the docker backend refuses a stale one.
 images:
 	case "$(BASE_IMAGE)" in gamedrill-base:*) compose/build-base-image.sh "$(BASE_IMAGE)";; esac
 	tar -c --exclude=__pycache__ $(IMAGE_FILES) \
-	  | docker build --network none -f compose/Dockerfile --build-arg BASE_IMAGE="$(BASE_IMAGE)" -t "$(SHOP_IMAGE)" -
+	  | docker build --network none -f compose/Dockerfile --build-arg BASE_IMAGE="$(BASE_IMAGE)" \
+	    --build-arg SOURCE_DIGEST="$$($(PYTHON) harness/stack/image_source.py)" -t "$(SHOP_IMAGE)" -
 
 demo: venv
 	$(BIN)/gamedrill run drills/demo.yaml --autopilot

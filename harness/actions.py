@@ -128,12 +128,16 @@ def restore(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> Ac
 
 @action("pause-rollout")
 def pause_rollout(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
-    """Stop every staged rollout that is still baking (or only those of params `kind`)."""
+    """Stop every staged rollout that is still baking (or only those of params `kind`).
+
+    With a canary: only the rollouts whose next stage would reach that node."""
     kind = params.get("kind")
     baking = [r for r in ctx.control_plane.rollouts()
-              if r["state"] == "baking" and r["pending"] and (kind is None or r["kind"] == kind)]
+              if r["state"] == "baking" and r["pending"] and (kind is None or r["kind"] == kind)
+              and (canary is None or canary in r["pending"])]
     if not baking:
-        return ActionResult("pause-rollout", False, (), "no rollout is baking")
+        toward = f" toward {canary}" if canary else ""
+        return ActionResult("pause-rollout", False, (), f"no rollout is baking{toward}")
     for rollout in baking:
         ctx.control_plane.pause(rollout["id"])
     spared = sorted({node for r in baking for node in r["pending"]})
@@ -143,21 +147,49 @@ def pause_rollout(ctx: FaultContext, canary: str | None, params: dict[str, Any])
 
 
 def _set_flag(ctx: FaultContext, canary: str | None, params: dict[str, Any], value: bool) -> ActionResult:
-    """Push a new config version with one data flag changed (canary first if asked)."""
+    """Push each node's own config again with one data flag changed (canary first if asked).
+
+    Nodes can run different configs (a canary of a bad config, an earlier flag canary): each
+    keeps its own with the flag set, so a flag never spreads one node's config to the rest.
+    A node that already has the flag is left alone."""
     name = "flag-on" if value else "flag-off"
     flag = str(params.get("flag", "serve_cached_stock"))
-    current = ctx.control_plane.node(canary or ctx.nodes[0])["config"]
-    data = {**current["data"], flag: value}
-    version = f"{current['version']}+{flag}={'on' if value else 'off'}"
-    ctx.control_plane.register("config", {"version": version, "schema_version": current["schema_version"],
-                                          "data": data, "author": "team", "description": f"{name} {flag}"})
-    rollout = ctx.control_plane.rollout("config", version, canary=canary, bake_s=3600 if canary else None,
-                                        author="team", description=f"{name} {flag}")
-    if canary:  # a canary here is the whole action: the rest waits for a second, global run
-        ctx.control_plane.pause(rollout["id"])
-    nodes = (canary,) if canary else ctx.nodes
-    return ActionResult(name, True, nodes, f"{flag}={value} on {', '.join(nodes)} (config {version})",
-                        {"flag": flag, "value": value, "config_version": version, "rollout_id": rollout["id"]})
+    groups: dict[str, list[str]] = {}
+    configs: dict[str, dict[str, Any]] = {}
+    for node in _targets(ctx, canary):
+        config = ctx.control_plane.node(node)["config"]
+        if config["data"].get(flag) is not value:
+            groups.setdefault(config["version"], []).append(node)
+            configs[config["version"]] = config
+    if not groups:
+        return ActionResult(name, True, (), f"{flag} is already {value} on {', '.join(_targets(ctx, canary))}",
+                            {"flag": flag, "value": value, "config_versions": {}, "rollout_ids": []})
+    versions: dict[str, str] = {}
+    rollout_ids: list[int] = []
+    for old, nodes in groups.items():
+        version = _flagged_version(old, flag, value)
+        ctx.control_plane.register("config", {"version": version, "schema_version": configs[old]["schema_version"],
+                                              "data": {**configs[old]["data"], flag: value}, "author": "team",
+                                              "description": f"{name} {flag}"})
+        everywhere = canary is None and len(groups) == 1 and len(nodes) == len(ctx.nodes)
+        for target in [None] if everywhere else nodes:
+            rollout = ctx.control_plane.rollout("config", version, canary=target, bake_s=3600 if target else None,
+                                                author="team", description=f"{name} {flag}")
+            if target is not None and rollout["pending"]:  # this node only: the rest is another push
+                ctx.control_plane.pause(rollout["id"])
+            rollout_ids.append(rollout["id"])
+        versions.update(dict.fromkeys(nodes, version))
+    touched = tuple(versions)
+    return ActionResult(name, True, touched, f"{flag}={value} on {', '.join(touched)} "
+                        f"(config {', '.join(sorted(set(versions.values())))})",
+                        {"flag": flag, "value": value, "config_versions": versions, "rollout_ids": rollout_ids})
+
+
+def _flagged_version(version: str, flag: str, value: bool) -> str:
+    """`v1` -> `v1+serve_cached_stock=on`; flipping it again does not stack suffixes."""
+    for state in ("on", "off"):
+        version = version.removesuffix(f"+{flag}={state}")
+    return f"{version}+{flag}={'on' if value else 'off'}"
 
 
 @action("flag-on")

@@ -1,4 +1,5 @@
-"""Find and remove what earlier runs left behind: every process that carries a run's id.
+"""Find and remove what earlier runs left behind: every process that carries a run's id,
+and the containers of the run's compose project.
 
 Each process gamedrill starts (stack services, their workers, the load generator) has
 GAMEDRILL_RUN_ID in its environment, so a harness that died (kill -9, a crash, a power
@@ -15,6 +16,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+from harness.errors import StackError
 from harness.stack import procfs
 
 RUN_ID_ENV = "GAMEDRILL_RUN_ID"
@@ -40,6 +42,33 @@ def find_leftovers(run_id: str | None = None) -> list[Leftover]:
         if owner and stat is not None and stat.state != "Z" and (run_id is None or owner == run_id):
             found.append(Leftover(owner, pid, stat.pgid, env.get("GAMEDRILL_SERVICE", "load")))
     return found
+
+
+def cleanup_containers(run_id: str | None = None) -> list[str]:
+    """Remove the compose projects the docker backend made for `run_id` (every run when None).
+
+    Returns the projects removed; nothing (and no error) when no Docker engine answers,
+    since then no run can have left a container."""
+    try:
+        from docker.errors import DockerException
+
+        from harness.stack.docker_engine import docker_engine, gamedrill_projects, project_name, remove_project
+    except ImportError:
+        return []
+    try:
+        client = docker_engine(timeout_s=5)
+    except StackError:
+        return []
+    try:
+        projects = gamedrill_projects(client)
+        wanted = sorted(projects if run_id is None else projects & {project_name(run_id)})
+        for project in wanted:
+            remove_project(client, project)
+        return wanted
+    except DockerException as exc:
+        raise StackError(f"removing containers of {run_id or 'every run'} failed: {exc}") from None
+    finally:
+        client.close()
 
 
 def cleanup(run_id: str | None = None, grace_s: float = 3.0) -> list[Leftover]:

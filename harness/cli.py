@@ -127,16 +127,24 @@ def smoke(runs_dir: Path, requests: int) -> None:
 @main.command()
 @click.argument("run_ids", nargs=-1)
 @click.option("--all", "every_run", is_flag=True, help="clean up after every run on this machine")
+@reports_errors
 def cleanup(run_ids: tuple[str, ...], every_run: bool) -> None:
-    """Remove what earlier runs left behind (processes of the stack and the load), by run id."""
+    """Remove what earlier runs left behind (processes, containers), by run id."""
     from harness.cleanup import cleanup as remove_leftovers
+    from harness.cleanup import cleanup_containers
 
     if not run_ids and not every_run:
         raise click.UsageError("name the run ids to clean up, or pass --all")
     found = [item for run_id in (run_ids or (None,)) for item in remove_leftovers(run_id)]
+    projects = [project for run_id in (run_ids or (None,)) for project in cleanup_containers(run_id)]
     for item in found:
         console.print(f"stopped {item.service} (pid {item.pid}) of run {item.run_id}", markup=False)
-    console.print(f"{len(found)} process(es) cleaned up" if found else "nothing left behind")
+    for project in projects:
+        console.print(f"removed the containers of compose project {project}", markup=False)
+    if not found and not projects:
+        console.print("nothing left behind")
+    else:
+        console.print(f"{len(found)} process(es), {len(projects)} compose project(s) cleaned up")
 
 
 def _register_subcommands() -> None:

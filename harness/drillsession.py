@@ -47,7 +47,7 @@ class DrillSessionMixin:
             "run.planned", run_id=self.run_id, drill=drill.name, scenario=scenario.name, backend=drill.backend,
             targets=drill.targets.model_dump(mode="json"), truth=scenario.truth.model_dump(mode="json"),
             load=drill.load.model_dump(mode="json"), team=drill.team.model_dump(mode="json"),
-            nodes=list(scenario.stack.nodes))
+            nodes=list(scenario.stack.nodes), time_compression=drill.time_compression)
 
     def record(self, kind: TeamEventKind, by: str, data: dict[str, Any]) -> Event:
         self._refuse_when_over()
@@ -63,12 +63,17 @@ class DrillSessionMixin:
         if self.ctx is None:
             raise DrillOver("the stack is not up yet")
         asked = self.journal.append("team.act", by=by, action=action, canary=canary, params=params)
+        refused: ValueError | None = None
         try:
             result = run_action(action, self.ctx, canary, params)
         except (GamedrillError, OSError) as exc:
             result = ActionResult(action, False, (), f"failed: {exc}")
+        except ValueError as exc:  # bad arguments: journaled as a refusal, then the caller's 400
+            refused, result = exc, ActionResult(action, False, (), f"refused: {exc}")
         self.journal.append("action.result", action=action, ok=result.ok, nodes=list(result.nodes),
                             detail=result.detail, changed=result.changed)
+        if refused is not None:
+            raise refused
         return asked, result
 
     def status(self) -> dict[str, Any]:

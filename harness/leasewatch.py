@@ -3,7 +3,8 @@
 The harness starts one watcher per process-level fault, in its own session, and renews
 the lease by touching the lease file. If the harness dies, the file stops being touched
 and the watcher undoes the fault itself once the TTL has passed: SIGCONT to paused
-processes, the old RLIMIT_NOFILE back, busy processes killed. A lease file that
+processes, the old RLIMIT_NOFILE back, busy processes killed, a killed service started
+again from its recipe. A lease file that
 disappears means the harness reverted the fault: the watcher just leaves.
 
 Standard library only, and it imports nothing else from gamedrill: it must start fast.
@@ -16,6 +17,7 @@ import json
 import os
 import resource
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,7 +27,8 @@ POLL_S = 0.25
 
 
 def undo(revert: dict[str, Any]) -> None:
-    """Apply a revert recipe: {"sigcont": [pids]}, {"kill": [pids]}, {"rlimit_nofile": {pid: [soft, hard]}}."""
+    """Apply a revert recipe: {"sigcont": [pids]}, {"kill": [pids]}, {"rlimit_nofile": {pid: [soft, hard]}},
+    {"respawn": [{"argv", "cwd", "env", "log", "rlimits", "unless_alive": [pids]}]}."""
     for pid in revert.get("sigcont", []):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGCONT)
@@ -35,6 +38,34 @@ def undo(revert: dict[str, Any]) -> None:
     for pid, (soft, hard) in revert.get("rlimit_nofile", {}).items():
         with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
             resource.prlimit(int(pid), resource.RLIMIT_NOFILE, (soft, hard))
+    for recipe in revert.get("respawn", []):
+        if not any(_alive(pid) for pid in recipe.get("unless_alive", [])):
+            _respawn(recipe)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _respawn(recipe: dict[str, Any]) -> None:
+    """Start a service the way its backend would: own session, its env, limits and log."""
+    limits = [(getattr(resource, f"RLIMIT_{name.upper()}"), soft, hard)
+              for name, (soft, hard) in recipe.get("rlimits", {}).items()]
+
+    def apply_limits() -> None:
+        for which, soft, hard in limits:
+            inf = resource.RLIM_INFINITY
+            resource.setrlimit(which, (inf if soft < 0 else soft, inf if hard < 0 else hard))
+
+    with open(recipe["log"], "ab") as log:
+        subprocess.Popen(recipe["argv"], cwd=recipe["cwd"], env=recipe["env"], stdin=subprocess.DEVNULL,
+                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                         preexec_fn=apply_limits if limits else None)
+    print(f"started {recipe['argv'][0]} again: {' '.join(recipe['argv'])}", file=sys.stderr)
 
 
 def watch(lease: Path) -> int:

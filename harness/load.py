@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -63,12 +63,14 @@ class LoadGenerator:
 
     def __init__(self, host_port: int, users: int, rate_per_s: float, run_dir: Path,
                  on_record: Callable[[RequestRecord], object], max_s: float, mix: ShopMix | None = None,
-                 timeout_s: float = 1.0, locustfile: Path = LOCUSTFILE) -> None:
+                 timeout_s: float = 1.0, locustfile: Path = LOCUSTFILE,
+                 paths: Mapping[str, float] | None = None) -> None:
         for name, value in (("users", users), ("rate_per_s", rate_per_s), ("max_s", max_s), ("timeout_s", timeout_s)):
             if not value > 0:
                 raise ValueError(f"{name} must be above 0, got {value!r}")
         self.host_port, self.users, self.rate_per_s, self.max_s = host_port, users, rate_per_s, max_s
         self.mix, self.timeout_s, self.locustfile = mix or ShopMix(), timeout_s, locustfile
+        self.paths = dict(paths) if paths else None  # any stack: weighted GETs instead of the shop user
         self.run_dir, self.on_record = run_dir, on_record
         self.log_path = run_dir / "logs" / "locust.log"
         self.records_path = run_dir / "metrics" / "requests.jsonl"
@@ -180,6 +182,7 @@ class LoadGenerator:
             GAMEDRILL_MIX_BROWSE=repr(self.mix.browse),
             GAMEDRILL_MIX_PRODUCT=repr(self.mix.product),
             GAMEDRILL_MIX_CHECKOUT=repr(self.mix.checkout),
+            GAMEDRILL_PATHS=json.dumps(self.paths) if self.paths else "",
             PYTHONUNBUFFERED="1",
             GAMEDRILL_RUN_ID=self.run_dir.name,  # so `gamedrill cleanup` can find it after a crash
         )

@@ -7,6 +7,7 @@ Settings come from the environment (the harness sets them):
     GAMEDRILL_RECORD_FD        inherited pipe; one JSON line per request is written to it
     GAMEDRILL_RATE_PER_S       total requests per second over all users (-u)
     GAMEDRILL_MIX_BROWSE / _PRODUCT / _CHECKOUT    relative task weights
+    GAMEDRILL_PATHS            JSON {path: weight}: any stack, weighted GETs instead of the shop
     GAMEDRILL_TIMEOUT_S        connect and read timeout of every request
 """
 
@@ -42,6 +43,7 @@ MIX = {
     "product": _env_float("GAMEDRILL_MIX_PRODUCT", 6.0),
     "checkout": _env_float("GAMEDRILL_MIX_CHECKOUT", 1.0),
 }
+PATHS: dict[str, float] = json.loads(os.environ.get("GAMEDRILL_PATHS") or "{}")
 
 
 class RecordStream:
@@ -145,7 +147,11 @@ class ShopUser(FastHttpUser):
 
     @task
     def visit(self) -> None:
-        """One weighted shop action per task run, so the pacing counts requests exactly."""
+        """One weighted action per task run, so the pacing counts requests exactly."""
+        if PATHS:
+            path = random.choices(list(PATHS), weights=list(PATHS.values()))[0]
+            self._get(path, path)
+            return
         action = random.choices(list(MIX), weights=list(MIX.values()))[0]
         getattr(self, action)()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.compression import compress
 from harness.spec import Drill
 from harness.stack.compose import load_compose
 
@@ -20,6 +21,8 @@ def _fault_words(fault: Any) -> str:
 
 def describe_plan(drill: Drill) -> list[str]:
     """The plan as lines of text; parses the compose file (so it is checked) but starts nothing."""
+    factor = drill.time_compression
+    drill = compress(drill)
     scenario = drill.scenario
     project = load_compose(scenario.stack.compose_file, allocate=False)
     inject = (f"{drill.inject_after_s:g} s after the baseline" if drill.surprise_window_s is None
@@ -30,6 +33,8 @@ def describe_plan(drill: Drill) -> list[str]:
         f"scenario {scenario.name}: {scenario.title}",
         f"stack: {project.path} on the {drill.backend} backend: {', '.join(project.services)}; "
         f"traffic enters at {scenario.stack.entry}, nodes {', '.join(scenario.stack.nodes)}",
+        *([f"time compression: {factor:g}x (every schedule and target below is already divided by {factor:g})"]
+          if factor != 1.0 else []),
         f"load: {drill.load.users} users, {drill.load.rate_per_s:g} requests/s (Locust)",
         f"baseline: {drill.baseline_s:g} s, then the steady state must hold "
         f"(error rate <= {scenario.safety.steady_state.max_error_rate:.1%}, "

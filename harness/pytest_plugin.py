@@ -2,9 +2,9 @@
 
 - Drill files matching the `gamedrill_drills` ini globs (default `drills/**/*.yaml`) with a
   responder are collected as tests: each runs on autopilot and passes when every target holds.
-- Fixtures: `gamedrill_stack` (the sample shop, up; scope from `--gamedrill-stack-scope`),
-  `gamedrill_drill` (run a scenario with a Python responder, get the scorecard),
-  `gamedrill_settings`. Waits for responders: `harness.pytest_waits`.
+- Fixtures: `stack` / `gamedrill_stack` (the sample shop, up; scope from
+  `--gamedrill-stack-scope`), `drill` / `gamedrill_drill` (run a scenario with a Python
+  responder, get the scorecard), `gamedrill_settings`. Waits for responders: `harness.pytest_waits`.
 - Options: `--gamedrill-backend`, `--gamedrill-runs-dir`, `--gamedrill-keep`,
   `--gamedrill-time-compression`, `--gamedrill-stack-scope` (also ini, `GAMEDRILL_*`, and the
   `@pytest.mark.gamedrill(...)` marker per test); see `harness.pytest_settings`.
@@ -85,3 +85,17 @@ def gamedrill_drill(request: pytest.FixtureRequest) -> Iterator[DrillRunner]:
     failed_before = request.session.testsfailed
     yield runner
     runner.close(test_failed=request.session.testsfailed > failed_before)
+
+
+# The short names, as a drill suite reads best; a project's own `stack` or `drill` fixture
+# overrides these (conftest fixtures win over plugin ones), the gamedrill_ names stay.
+@pytest.fixture(scope=_stack_scope)
+def stack(gamedrill_stack: StackBackend) -> StackBackend:
+    """The same stack as `gamedrill_stack`."""
+    return gamedrill_stack
+
+
+@pytest.fixture
+def drill(gamedrill_drill: DrillRunner) -> DrillRunner:
+    """The same runner as `gamedrill_drill`."""
+    return gamedrill_drill

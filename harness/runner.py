@@ -9,6 +9,7 @@ abort), every injected fault is reverted and the stack is taken down, in `finall
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import random
 import signal
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.compression import compress
 from harness.control import ControlClient, ControlServer, Tokens, create_app, issue_tokens
 from harness.drillsession import DrillSessionMixin
 from harness.faults import FaultContext, FaultStack
@@ -34,6 +36,7 @@ from harness.spec import Drill, Step
 from harness.stack.base import StackBackend
 from harness.stack.compose import load_compose
 from harness.stack.factory import backend_for
+from harness.stack.roles import check_stack_roles
 from harness.timeline import Journal, SystemClock
 
 log = logging.getLogger(__name__)
@@ -116,9 +119,10 @@ class Run(DrillSessionMixin):
         began = time.monotonic()
         self.backend.up()
         self.journal.append("stack.up", services=self.backend.services(), up_s=round(time.monotonic() - began, 3))
-        nodes = self.drill.scenario.stack.nodes
-        self.ctx = FaultContext(self.backend, ControlPlane(self.backend.endpoint("config").port),
-                                LoadBalancer(self.backend.endpoint("lb").port), nodes, self.run_id,
+        stack = self.drill.scenario.stack
+        nodes = stack.nodes
+        self.ctx = FaultContext(self.backend, ControlPlane(self._port_of(stack.control_plane)),
+                                LoadBalancer(self._port_of(stack.balancer)), nodes, self.run_id,
                                 self.run_dir / "leases", self._proxy_api())
         self.faults = FaultStack(self.journal, self.ctx)
         self.tokens = issue_tokens(self.run_dir)
@@ -130,11 +134,12 @@ class Run(DrillSessionMixin):
         load = self.drill.load
         self.load = LoadGenerator(self.backend.endpoint(self.drill.scenario.stack.entry).port, load.users,
                                   load.rate_per_s, self.run_dir, self._on_record,
-                                  max_s=self._max_duration_s() + 60, mix=load.mix, timeout_s=LOAD_TIMEOUT_S)
+                                  max_s=self._max_duration_s() + 60, mix=load.mix, paths=load.paths,
+                                  timeout_s=LOAD_TIMEOUT_S)
         self.load.start()
         self.journal.append("load.started", users=load.users, rate_per_s=load.rate_per_s)
         self.probes = NodeProbes({n: self.backend.endpoint(n).port for n in nodes}, self.monitor.feed_probe,
-                                 self.journal.now_s)
+                                 self.journal.now_s, path=stack.probe_path)
         self.probes.start()
 
     def _baseline_and_decoys(self) -> bool:
@@ -219,6 +224,7 @@ class Run(DrillSessionMixin):
         if self.control is not None:
             _quietly(self.control.stop)
         self.states.move(RunState.TEARING_DOWN)
+        _quietly(self._save_change_log)
         if not self.options.keep:
             _quietly(self.backend.down)
         self.journal.append("stack.down", kept=self.options.keep)
@@ -235,6 +241,15 @@ class Run(DrillSessionMixin):
         if self._outcome is None:
             self._outcome = (outcome, reason)
         self._stop.set()
+
+    def _port_of(self, service: str | None) -> int | None:
+        return None if service is None else self.backend.endpoint(service).port
+
+    def _save_change_log(self) -> None:
+        """The change log as the team saw it, kept with the run (the stack's copy dies with it)."""
+        if self.ctx is not None and self.drill.scenario.stack.control_plane is not None:
+            changes = self.ctx.control_plane.changes()
+            (self.run_dir / "changes.json").write_text(json.dumps({"changes": changes}, indent=1))
 
     def _proxy_api(self) -> Toxiproxy | None:
         port = self.backend.project.variables.get("PROXY_API_PORT")
@@ -299,7 +314,9 @@ def _write_scorecard(run_dir: Path) -> None:
 
 def prepare_run(drill: Drill, options: RunOptions) -> Run:
     """Create the run directory and journal and parse the stack; nothing starts yet."""
+    drill = compress(drill)  # the run plays (and journals) the schedule it really keeps
     project = load_compose(drill.scenario.stack.compose_file)  # a bad compose file: nothing is created
+    check_stack_roles(drill.scenario, project)
     run_id, run_dir = create_run_dir(options.runs_dir or drill.runs_dir or DEFAULT_RUNS_DIR)
     rng = random.Random(options.seed)
     backend = backend_for(project, run_dir, run_id, drill.backend)

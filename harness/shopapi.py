@@ -16,11 +16,14 @@ from harness.errors import StackError
 
 @dataclass(frozen=True)
 class JsonHttp:
-    port: int
+    port: int | None  # None: the stack has no such service (every call says so)
     service: str
     timeout_s: float = 3.0
 
     def call(self, method: str, path: str, body: Any = None, ok: tuple[int, ...] = (200, 201)) -> Any:
+        if self.port is None:
+            raise StackError(f"this stack has no {self.service} service (the scenario's stack section names "
+                             "none), so this cannot be done here")
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout_s)
         try:
             payload = json.dumps(body).encode() if body is not None else None
@@ -42,8 +45,8 @@ class JsonHttp:
 class ControlPlane:
     """The `config` service: artifacts, staged rollouts, rollbacks, the change log."""
 
-    def __init__(self, port: int) -> None:
-        self.http = JsonHttp(port, "config")
+    def __init__(self, port: int | None, service: str = "config") -> None:
+        self.http = JsonHttp(port, service if port is not None else "control-plane")
 
     def register(self, kind: str, artifact: dict[str, Any]) -> None:
         """Register an artifact; one that is already there (same version) is fine."""
@@ -94,8 +97,8 @@ class ControlPlane:
 class LoadBalancer:
     """The `lb` admin API: upstream weights (0 isolates a node)."""
 
-    def __init__(self, port: int) -> None:
-        self.http = JsonHttp(port, "lb")
+    def __init__(self, port: int | None, service: str = "lb") -> None:
+        self.http = JsonHttp(port, service if port is not None else "load-balancer")
 
     def weights(self) -> dict[str, int]:
         return dict(self.http.call("GET", "/admin/weights")["weights"])

@@ -46,7 +46,29 @@ class ShopMix(SpecModel):
 class Load(SpecModel):
     users: int = Field(strict=True, ge=1)
     rate_per_s: float = Field(strict=True, gt=0)  # total requests per second, all users together
-    mix: ShopMix = Field(default_factory=ShopMix)
+    mix: ShopMix = Field(default_factory=ShopMix)  # the sample shop's user
+    # Any other stack: GETs of these paths, by weight (then `mix` does not apply).
+    paths: dict[str, float] | None = None
+
+    @field_validator("paths")
+    @classmethod
+    def _paths(cls, paths: dict[str, float] | None) -> dict[str, float] | None:
+        if paths is None:
+            return None
+        if not paths:
+            raise ValueError("give at least one path, or leave `paths` out for the shop's user")
+        for path, weight in paths.items():
+            if not path.startswith("/") or any(c.isspace() for c in path):
+                raise ValueError(f"{path!r} is not a URL path (it starts with / and has no spaces)")
+            if not weight > 0:
+                raise ValueError(f"the weight of {path!r} must be above 0, got {weight!r}")
+        return paths
+
+    @model_validator(mode="after")
+    def _one_profile(self) -> Load:
+        if self.paths is not None and "mix" in self.model_fields_set:
+            raise ValueError("give `mix` (the shop's user) or `paths` (any stack), not both")
+        return self
 
 
 class Team(SpecModel):
@@ -72,6 +94,7 @@ class Targets(SpecModel):
     update_every_s: PositiveSeconds | None = None
     mitigate_s: PositiveSeconds | None = None
     resolve_s: PositiveSeconds | None = None
+    escalate_s: PositiveSeconds | None = None  # impact clear -> escalated (else the severity policy's)
 
 
 class Drill(SpecModel):

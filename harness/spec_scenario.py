@@ -30,6 +30,7 @@ from harness.spec_base import (
 
 ChangeKind = Literal["deploy", "config_push", "script_push"]
 Metric = Literal["error_rate", "p99_ms", "p50_ms", "failed_requests"]
+SchemaVersion = Annotated[int, Field(strict=True, ge=1)]
 
 
 # ---- artifacts the control plane versions ------------------------------------------------
@@ -40,7 +41,9 @@ class Release(SpecModel):
     kind: Literal["release"]
     version: Version
     flags: dict[str, JsonValue] = Field(default_factory=dict)
-    supported_schema: int = Field(strict=True, ge=1)
+    # The config schemas the release's code reads: one, or several (new code that still
+    # reads the old config, which is what makes a release safe to roll forward).
+    supported_schema: SchemaVersion | Annotated[tuple[SchemaVersion, ...], Field(min_length=1)]
 
 
 class Config(SpecModel):
@@ -136,8 +139,15 @@ class SignalFault(FaultBase):
 
     type: Literal["signal"]
     service: Slug
-    signal: Literal["SIGKILL", "SIGTERM", "SIGSTOP", "SIGHUP", "SIGINT"] = "SIGKILL"
+    signal: Literal["SIGKILL", "SIGTERM", "SIGHUP", "SIGINT"] = "SIGKILL"  # SIGSTOP: the `pause` fault
     workers_only: bool = False
+
+
+class RestartFault(FaultBase):
+    """The service is stopped and started again (its stop signal, its grace period) under load."""
+
+    type: Literal["restart"]
+    service: Slug
 
 
 class PauseFault(FaultBase):
@@ -152,7 +162,7 @@ class FdLimitFault(FaultBase):
 
     type: Literal["fd_limit"]
     service: Slug
-    nofile: int = Field(strict=True, ge=8)
+    nofile: int = Field(strict=True, ge=3)  # at or below what a process holds: no new descriptor at all
 
 
 class CpuHogFault(FaultBase):
@@ -162,8 +172,8 @@ class CpuHogFault(FaultBase):
     cores: int = Field(default=1, strict=True, ge=1, le=16)
 
 
-Fault = Annotated[RolloutFault | ToxicFault | LinkDownFault | SignalFault | PauseFault | FdLimitFault
-                  | CpuHogFault, Field(discriminator="type")]
+Fault = Annotated[RolloutFault | ToxicFault | LinkDownFault | SignalFault | RestartFault | PauseFault
+                  | FdLimitFault | CpuHogFault, Field(discriminator="type")]
 
 
 # ---- ground truth, alerts, limits --------------------------------------------------------
@@ -193,7 +203,7 @@ class ChangeRef(SpecModel):
 class Truth(SpecModel):
     trigger: ChangeRef
     affected_nodes: tuple[NodeName, ...] = Field(min_length=1)
-    fixes: tuple[ActionName, ...] = Field(min_length=1)  # actions that heal
+    fixes: tuple[ActionName, ...] = ()  # actions that heal (none: it heals when the fault ends)
     masks: tuple[ActionName, ...] = ()  # actions that only relieve the symptoms
     worsens: tuple[ActionName, ...] = ()
 
@@ -240,9 +250,16 @@ class Safety(SpecModel):
 
 
 class Stack(SpecModel):
+    """Which services of the compose file play which part (the defaults: the sample shop)."""
+
     compose_file: Path = DEFAULT_COMPOSE_FILE  # relative to the scenario file
     entry: Slug = "lb"  # the service taking customer traffic
     nodes: tuple[NodeName, ...] = Field(default=("web-1", "web-2", "web-3"), min_length=1)
+    # The services speaking the sample shop's control-plane and lb admin APIs; null for a
+    # stack without them (then rollouts, decoy changes and lb isolation are not available).
+    control_plane: Slug | None = "config"
+    balancer: Slug | None = "lb"
+    probe_path: str = Field(default="/product/sku-001", pattern=r"^/\S*$")  # GET on each node; < 500 is up
 
     @field_validator("compose_file")
     @classmethod
@@ -268,10 +285,20 @@ class Scenario(SpecModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        raise_issues(self._node_issues() + self._change_issues()
+        raise_issues(self._stack_issues() + self._node_issues() + self._change_issues()
                      + [(("alerts", i, "name"), "duplicate alert name")
                         for i in duplicates(tuple(a.name for a in self.alerts))])
         return self
+
+    def _stack_issues(self) -> list[Issue]:
+        """What a stack without the shop's control plane or lb cannot do."""
+        issues: list[Issue] = []
+        if self.stack.control_plane is None:
+            needs = "needs the stack's control plane, and stack.control_plane is null"
+            issues += [(("faults", i, "type"), f"a rollout {needs}")
+                       for i, f in enumerate(self.faults) if isinstance(f, RolloutFault)]
+            issues += [(("changes", i), f"a decoy change {needs}") for i in range(len(self.changes))]
+        return issues
 
     def _node_issues(self) -> list[Issue]:
         known = ", ".join(self.stack.nodes)

@@ -60,6 +60,12 @@ class RunView:
                    fault, windows, tuple(w.start_t_s for w in windows))
 
     @property
+    def time_compression(self) -> float:
+        """How many times faster than real the drill's schedule ran (1 for older journals)."""
+        value = self.plan.get("time_compression", 1.0)
+        return float(value) if isinstance(value, int | float) and value >= 1 else 1.0
+
+    @property
     def end_t_s(self) -> float:
         return self.events[-1].t_s if self.events else 0.0
 

@@ -68,7 +68,7 @@ def cadence_target(run: RunView, severity: int | None) -> tuple[float | None, st
         return run.targets[CADENCE_TARGET_KEY], "drill"
     if severity is None:
         return None, None
-    return policy_for(severity).update_every_s, f"SEV{severity} policy"
+    return policy_for(severity, run.time_compression).update_every_s, f"SEV{severity} policy"
 
 
 def update_cadence(run: RunView, severity: int | None) -> UpdateCadence:

@@ -3,7 +3,8 @@
 Shaped like PagerDuty's public incident-response guide: the severity is chosen from the
 customer impact; the higher it is, the sooner the first status update, the tighter the
 update interval, and the sooner someone outside the team is told. A drill's own targets
-(`update_every_s`, `escalate_s`) take precedence, because game days run compressed.
+(`update_every_s`, `escalate_s`) take precedence; a drill with `time_compression: k` is held
+to every deadline here divided by k.
 """
 
 from __future__ import annotations
@@ -81,6 +82,12 @@ def measured_severity(failed_share: float, duration_s: float) -> int:
     return SEVERITY_BANDS[-1].severity
 
 
-def policy_for(severity: int) -> SeverityPolicy:
-    """The policy for a severity; out-of-range values take the nearest one."""
-    return SEVERITY_POLICY[min(max(severity, min(SEVERITY_POLICY)), max(SEVERITY_POLICY))]
+def policy_for(severity: int, time_compression: float = 1.0) -> SeverityPolicy:
+    """The policy for a severity (out-of-range values take the nearest one), on the drill's
+    clock: a drill played k times faster is held to deadlines k times shorter."""
+    policy = SEVERITY_POLICY[min(max(severity, min(SEVERITY_POLICY)), max(SEVERITY_POLICY))]
+    if time_compression == 1.0:
+        return policy
+    k = time_compression
+    return SeverityPolicy(policy.severity, policy.first_update_s / k, policy.update_every_s / k,
+                          None if policy.escalate_s is None else policy.escalate_s / k)

@@ -39,7 +39,7 @@ def _first_update_after_declare(run: RunView, severity: int | None) -> Finding |
     declared = run.first_after_fault("team.declare")
     if declared is None or severity is None:
         return None
-    policy = policy_for(severity)
+    policy = policy_for(severity, run.time_compression)
     target = f"first status update within {policy.first_update_s:g} s of declaring (SEV{severity} policy)"
     first = next((e for e in run.of_kind("team.update") if e.seq > declared.seq), None)
     if first is None:

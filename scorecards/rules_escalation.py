@@ -29,7 +29,8 @@ def escalation_finding(run: RunView, severity: Severity, span: IncidentSpan | No
     if TARGET_KEY in run.targets:
         deadline_s, source = run.targets[TARGET_KEY], "drill"
     else:
-        deadline_s, source = policy_for(severity.measured).escalate_s, f"SEV{severity.measured} policy"
+        deadline_s = policy_for(severity.measured, run.time_compression).escalate_s
+        source = f"SEV{severity.measured} policy"
     if deadline_s is None or clear is None:
         why = (f"impact measured SEV{severity.measured}: no escalation expected" if deadline_s is None
                else f"the failed share never reached {ESCALATION_CLEAR_SHARE * 100:g} %")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -29,11 +30,11 @@ def gamedrill(*args: str, run_dir: Path, by: str = "alice") -> subprocess.Comple
                           timeout=60, check=False)
 
 
-@pytest.fixture
-def live_drill(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+@contextlib.contextmanager
+def running_drill(tmp_path: Path, drill: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
     """`gamedrill run` of a drill with no responder, until its control API is up."""
     runs = tmp_path / "runs"
-    proc = subprocess.Popen([*GAMEDRILL, "run", str(DATA / "hung-manual.yaml"), "--runs-dir", str(runs)],
+    proc = subprocess.Popen([*GAMEDRILL, "run", str(drill), "--runs-dir", str(runs)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         run_dir = wait_until(lambda: next((d for d in runs.glob("*") if (d / "control.json").exists()), None),
@@ -43,6 +44,12 @@ def live_drill(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
+
+
+@pytest.fixture
+def live_drill(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    with running_drill(tmp_path, DATA / "hung-manual.yaml") as running:
+        yield running
 
 
 def leftovers(run_id: str) -> list[str]:
@@ -141,27 +148,30 @@ def test_sigterm_mid_fault_reverts_and_tears_down(live_drill: tuple[subprocess.P
 
 
 @pytest.mark.timeout(180)
-def test_a_killed_harness_leaves_the_stack_healthy_within_the_ttl(
-        live_drill: tuple[subprocess.Popen[str], Path]) -> None:
-    proc, run_dir = live_drill
-    wait_for_event(run_dir, "alert.fired", 60)  # the fault is live and hurting
-    proc.kill()  # SIGKILL: no finally, no revert; only the lease can save the shop now
-    proc.wait(timeout=10)
-    killed_at = time.monotonic()
-    ttl_s = 15.0  # scenarios/hung-workers.yaml
-    lb_port = json.loads((run_dir / "stack.json").read_text())["services"]["lb"]["port"]
-    try:
-        def healthy() -> bool:
-            result = burst(lb_port, requests=60, max_s=5, concurrency=4)
-            return result.requests == 60 and result.failures == 0
+@pytest.mark.parametrize(("drill", "ttl_s"), [
+    pytest.param(DATA / "hung-manual.yaml", 15.0, id="rollout-lease-at-the-control-plane"),
+    pytest.param(DATA / "killed" / "link-drill.yaml", 10.0, id="link-lease-at-the-proxy"),
+    pytest.param(DATA / "killed" / "pause-drill.yaml", 8.0, id="pause-lease-at-the-watcher"),
+])
+def test_a_killed_harness_leaves_the_stack_healthy_within_the_ttl(tmp_path: Path, drill: Path, ttl_s: float) -> None:
+    with running_drill(tmp_path, drill) as (proc, run_dir):
+        wait_for_event(run_dir, "alert.fired", 60)  # the fault is live and hurting
+        proc.kill()  # SIGKILL: no finally, no revert; only the lease can save the shop now
+        proc.wait(timeout=10)
+        killed_at = time.monotonic()
+        lb_port = json.loads((run_dir / "stack.json").read_text())["services"]["lb"]["port"]
+        try:
+            def healthy() -> bool:
+                result = burst(lb_port, requests=60, max_s=5, concurrency=4)
+                return result.requests == 60 and result.failures == 0
 
-        wait_until(healthy, ttl_s + 15, "the stack to heal itself after the harness died")
-        assert time.monotonic() - killed_at <= ttl_s + 15
-    finally:
-        cleaned = subprocess.run([*GAMEDRILL, "cleanup", run_dir.name], capture_output=True, text=True,
-                                 timeout=60, check=False)
-    assert cleaned.returncode == 0 and "cleaned up" in cleaned.stdout, cleaned
-    assert leftovers(run_dir.name) == []
+            wait_until(healthy, ttl_s + 15, "the stack to heal itself after the harness died")
+            assert time.monotonic() - killed_at <= ttl_s + 15
+        finally:
+            cleaned = subprocess.run([*GAMEDRILL, "cleanup", run_dir.name], capture_output=True, text=True,
+                                     timeout=60, check=False)
+        assert cleaned.returncode == 0 and "cleaned up" in cleaned.stdout, cleaned
+        assert leftovers(run_dir.name) == []
 
 
 def test_dry_run_prints_the_plan_and_starts_nothing(tmp_path: Path) -> None:

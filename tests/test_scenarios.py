@@ -17,6 +17,13 @@ DRILLS = Path(__file__).parent / "data" / "scenarios"
 SAMPLING_TOLERANCE_S = 0.05
 
 
+def test_every_built_in_scenario_has_a_regression_drill() -> None:
+    root = Path(__file__).parents[1]
+    scenarios = {p.stem for p in (root / "scenarios").glob("*.yaml")}
+    regression = {load_drill(p).scenario.name for p in (root / "drills" / "regression").glob("*.yaml")}
+    assert regression == scenarios
+
+
 def run_drill(name: str, runs_dir: Path) -> tuple[list[Event], Path]:
     result = prepare_run(load_drill(DRILLS / f"{name}.yaml"), RunOptions(runs_dir=runs_dir, autopilot=True)).execute()
     events = read_journal(result.run_dir / "journal.jsonl")
@@ -62,6 +69,37 @@ def test_fd_leak_release_restart_relapses_and_rollback_fixes(tmp_path: Path) -> 
     assert relapses and restart.t_s < relapses[0].data["window_end_t_s"] < rollback.t_s, "the monitor saw the relapse"
     logs = "".join(p.read_text() for p in (run_dir / "logs").glob("web-*.log"))
     assert "Too many open files" in logs or _emfile_in_metrics(run_dir)
+
+
+@pytest.mark.timeout(300)
+def test_hung_workers_a_rollback_alone_heals_no_stuck_worker(tmp_path: Path) -> None:
+    events, _ = run_drill("hung-workers-mask", tmp_path)
+    fault = next(e for e in events if e.kind == "fault.injected")
+    rollback, kill = acts(events)
+    before = windows_between(events, fault.t_s + 2, rollback.t_s)
+    after_rollback = windows_between(events, rollback.t_s + 1, kill.t_s)
+    assert error_rate(before) > 0.3, "the stuck workers fail requests"
+    assert after_rollback and error_rate(after_rollback) > 0.3, "the rollback stopped new infections, healed none"
+    killed = next(e for e in events if e.kind == "action.result" and e.data["action"] == "kill-hung-workers")
+    assert sum(len(pids) for pids in killed.data["changed"]["killed"].values()) >= 3
+    assert restored_at(events) >= kill.t_s - SAMPLING_TOLERANCE_S, "killing the stuck workers healed it"
+
+
+@pytest.mark.timeout(400)
+def test_fd_leak_slow_has_no_recent_change_and_relapses_after_a_restart(tmp_path: Path) -> None:
+    events, run_dir = run_drill("fd-leak-slow", tmp_path)
+    fault = next(e for e in events if e.kind == "fault.injected")
+    restart, rollback, _ = acts(events)
+    decoys = [e for e in events if e.kind == "change.pushed" and e.data["decoy"]]
+    assert len(decoys) == 2 and all(e.t_s < fault.t_s for e in decoys)
+    changes = json.loads((run_dir / "changes.json").read_text())["changes"]
+    shipped = next(c for c in changes if c["id"] in fault.data["change_ids"])
+    days_old = (fault.wall.timestamp() - shipped["at"]) / 86400
+    assert 13.9 < days_old < 14.1, "the leaky release shows in the change log as two weeks old"
+    assert fault.t_s + 10 < next(e for e in events if e.kind == "alert.fired").t_s, "it creeps up with uptime"
+    fired = [e for e in events if e.kind == "alert.fired"]
+    assert len(fired) >= 2 and restart.t_s < fired[1].t_s < rollback.t_s, "the restart only bought time"
+    assert restored_at(events) >= rollback.t_s - SAMPLING_TOLERANCE_S
 
 
 def _emfile_in_metrics(run_dir: Path) -> bool:

@@ -162,7 +162,7 @@ def test_shipped_drill_is_the_one_minute_autopilot_demo() -> None:
                  id="trigger-none-and-version"),
     pytest.param(5, "  - type: chaos-monkey",
                  "5:5: faults[0].type: unknown type 'chaos-monkey'; expected one of: 'rollout', 'toxic', "
-                     "'link_down', 'signal', 'pause', 'fd_limit', 'cpu_hog'",
+                     "'link_down', 'signal', 'restart', 'pause', 'fd_limit', 'cpu_hog'",
                  id="unknown-fault-type"),
     pytest.param(7, "      kind: release",
                  "6:5: faults[0].artifact.supported_schema: required\n"

@@ -54,6 +54,12 @@ def want(body: dict[str, Any], field: str, types: type | tuple[type, ...], what:
     return value
 
 
+def _schema_versions(value: int | list[Any]) -> bool:
+    """A release reads one config schema (2) or several ([2, 3]: new code, old config too)."""
+    values = value if isinstance(value, list) else [value]
+    return bool(values) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values)
+
+
 def _tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
     return types if isinstance(types, tuple) else (types,)
 
@@ -64,7 +70,9 @@ def validate_artifact(kind: str, body: dict[str, Any]) -> dict[str, Any]:
     artifact: dict[str, Any] = {"version": version}
     if kind == "release":
         artifact["flags"] = want(body, "flags", dict, "an object of flags", default={})
-        artifact["supported_schema"] = want(body, "supported_schema", int, "an integer")
+        artifact["supported_schema"] = want(body, "supported_schema", (int, list),
+                                            "a schema version or a non-empty list of them",
+                                            check=_schema_versions)
     elif kind == "config":
         artifact["schema_version"] = want(body, "schema_version", int, "an integer")
         artifact["data"] = want(body, "data", dict, "an object", default={})

@@ -28,9 +28,9 @@ class Assignment:
         self.flags: dict[str, Any] = self.release.get("flags") or {}
         self.data: dict[str, Any] = self.config.get("data") or {}
         schema, supported = self.config.get("schema_version"), self.release.get("supported_schema")
-        # The release's code reads config of one schema; any other is a hard failure.
+        # The release's code reads config of the schemas it knows; any other is a hard failure.
         self.problem: str | None = None
-        if schema != supported:
+        if schema not in (supported if isinstance(supported, list) else [supported]):
             self.problem = (f"config {self.config.get('version')} schema {schema} unsupported by "
                             f"release {self.release.get('version')} (supports {supported})")
 

@@ -50,7 +50,8 @@ def add_toxic(spec: ToxicFault, ctx: FaultContext) -> InjectedToxic:
     created = _proxy(ctx).add_toxic(spec.proxy, body)
     return InjectedToxic("toxic", spec.proxy, name, spec.ttl_s,
                          {"proxy": spec.proxy, "toxic": spec.toxic, "stream": spec.stream,
-                          "toxicity": spec.toxicity, "attributes": created.get("attributes", spec.attributes)})
+                          "toxicity": spec.toxicity, "attributes": created.get("attributes", spec.attributes),
+                          "lease": _lease_kept(created)})
 
 
 @dataclass
@@ -75,5 +76,13 @@ class CutLink:
 
 @register("link_down")
 def cut_link(spec: LinkDownFault, ctx: FaultContext) -> CutLink:
-    _proxy(ctx).set_enabled(spec.proxy, False, ttl_s=spec.ttl_s)
-    return CutLink("link_down", spec.proxy, spec.ttl_s, {"proxy": spec.proxy})
+    answer = _proxy(ctx).set_enabled(spec.proxy, False, ttl_s=spec.ttl_s)
+    return CutLink("link_down", spec.proxy, spec.ttl_s, {"proxy": spec.proxy, "lease": _lease_kept(answer)})
+
+
+def _lease_kept(answer: dict[str, Any]) -> str:
+    """gamedrill's proxy answers with the lease it holds; the real Toxiproxy ignores `ttl_s`,
+    so with it a dead harness leaves the fault in place: the journal says which it was."""
+    if "ttl_s_left" in answer:
+        return "held by the proxy"
+    return "not enforced: this proxy ignores ttl_s (real Toxiproxy?); only the harness reverts it"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from signal import Signals
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from harness.stack.compose_model import ComposeProject
 
@@ -62,3 +62,12 @@ class StackBackend(Protocol):
         """Stop and start one service; return once it is healthy again."""
 
     def log_tail(self, service: str, lines: int = 50) -> str: ...
+
+
+@runtime_checkable
+class Respawnable(Protocol):
+    """A backend that can say how to start a service again without the harness (an optional
+    ability): the recipe goes into a fault's lease, for `harness.leasewatch` to run."""
+
+    def respawn_recipe(self, service: str) -> dict[str, Any]:
+        """{"argv", "cwd", "env", "log", "rlimits": {name: [soft, hard]}}: JSON, stdlib-runnable."""

@@ -41,6 +41,7 @@ from harness.stack.docker_engine import (
     project_name,
     remove_project,
 )
+from harness.stack.ports import release_ports
 from harness.stack.startorder import Probe, start_in_order, wait_healthy
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class DockerBackend:
             self._sweep()
             self._compose_file = None
             self._write_state()
+            release_ports(self.project.allocated_ports())
 
     def __enter__(self) -> DockerBackend:
         return self
@@ -189,6 +191,13 @@ class DockerBackend:
 
     def unpause(self, service: str) -> None:
         self._container(service).unpause()
+
+    def respawn_recipe(self, service: str) -> dict[str, Any]:
+        """How `harness.leasewatch` starts the service's container again if the harness is gone."""
+        container = self._container(service)
+        env = {key: os.environ[key] for key in ("PATH", "HOME", "DOCKER_HOST") if key in os.environ}
+        return {"argv": ["docker", "start", str(container.id)], "cwd": "/", "env": env,
+                "log": str(self.workdir / "logs" / f"{service}.respawn.log"), "rlimits": {}}
 
     def exec(self, service: str, argv: list[str], timeout_s: float = 10.0) -> tuple[int, str]:
         """Run a command inside the service's container: (exit code, output)."""

@@ -17,6 +17,7 @@ from docker.errors import DockerException, NotFound
 
 from harness.errors import StackError
 from harness.stack.compose_cli import built_images, find_compose_cli
+from harness.stack.image_source import DIGEST_LABEL, source_digest
 
 # The labels Compose puts on everything it creates for a project.
 PROJECT_LABEL = "com.docker.compose.project"
@@ -62,13 +63,18 @@ def docker_engine(timeout_s: float = 60.0) -> docker.DockerClient:
 
 
 def missing_images(client: docker.DockerClient, compose_path: Path, variables: Mapping[str, str]) -> None:
-    """StackError naming the first image the file builds (rather than pulls) that is not there."""
+    """StackError naming the first image the file builds (rather than pulls) that is not there,
+    or that gamedrill built from sources other than this checkout's (a stale image)."""
     for image, users in built_images(compose_path, variables).items():
         try:
-            client.images.get(image)
+            found = client.images.get(image)
         except NotFound:
             raise StackError(f"image {image} (services {', '.join(users)}) is not built: `make images` builds "
                              "it (see the README for the offline base image)") from None
+        built_from = (found.labels or {}).get(DIGEST_LABEL)
+        if built_from not in (None, "unknown", source_digest()):
+            raise StackError(f"image {image} (services {', '.join(users)}) was built from other sources than "
+                             "this checkout's compose/shop and harness/proxy: `make images` rebuilds it")
 
 
 def unavailable_reason(compose_path: Path, variables: Mapping[str, str] | None = None) -> str | None:

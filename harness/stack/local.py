@@ -20,13 +20,14 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from signal import Signals
-from typing import IO
+from typing import IO, Any
 
 from harness.errors import HealthTimeout, StackError, UnknownServiceError
 from harness.stack import procfs
 from harness.stack.base import Endpoint, ProcessInfo, ProcessRole
 from harness.stack.compose_model import ComposeProject, Service
 from harness.stack.health import run_probes
+from harness.stack.ports import release_ports
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ class LocalBackend:
         for name, proc in running.items():
             self._reap(name, proc, deadline)
         self._write_state()
+        release_ports(self.project.allocated_ports())
 
     def __enter__(self) -> LocalBackend:
         return self
@@ -158,6 +160,13 @@ class LocalBackend:
         with path.open("rb") as handle:
             return b"".join(deque(handle, maxlen=lines)).decode(errors="replace")
 
+    def respawn_recipe(self, service: str) -> dict[str, Any]:
+        """How `harness.leasewatch` starts the service again if the harness is gone (see _start)."""
+        spec = self._service(service)
+        return {"argv": list(spec.command), "cwd": str(spec.workdir), "env": self._environment(spec),
+                "log": str(self.workdir / "logs" / f"{spec.name}.log"),
+                "rlimits": {name: [soft, hard] for name, (soft, hard) in spec.ulimits.items()}}
+
     # ---- acting on it ---------------------------------------------------------------
 
     def signal(self, service: str, sig: Signals, pids: list[int] | None = None) -> None:
@@ -185,14 +194,17 @@ class LocalBackend:
     def _stop_signal(self, name: str) -> Signals:
         return Signals[self.project.services[name].stop_signal]
 
-    def _start(self, spec: Service) -> None:
+    def _environment(self, spec: Service) -> dict[str, str]:
         env = {key: os.environ[key] for key in _PASSED_THROUGH_ENV if key in os.environ}
         env.update(spec.environment)
         env.update(GAMEDRILL_RUN_ID=self.run_id, GAMEDRILL_SERVICE=spec.name, PYTHONUNBUFFERED="1")
+        return env
+
+    def _start(self, spec: Service) -> None:
         log = (self.workdir / "logs" / f"{spec.name}.log").open("ab")
         try:
             popen = subprocess.Popen(
-                spec.command, cwd=spec.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                spec.command, cwd=spec.workdir, env=self._environment(spec), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_limits_setter(spec),
             )
         except OSError as exc:

@@ -243,6 +243,11 @@ def test_a_killed_harness_leaves_a_project_that_can_be_found_and_removed(
         proc.kill()  # no teardown runs: a harness killed with -9
         proc.communicate(timeout=30)
         assert compose_project in gamedrill_projects(docker_client)
+        cleaned = subprocess.run([sys.executable, "-m", "harness.cli", "cleanup", run_id], capture_output=True,
+                                 text=True, timeout=120)
+        assert cleaned.returncode == 0, cleaned.stderr
+        assert f"removed the containers of compose project {compose_project}" in cleaned.stdout
+        assert leftovers(docker_client, compose_project) == [], "`gamedrill cleanup RUN_ID` removed them"
     finally:
         if proc.poll() is None:
             proc.kill()

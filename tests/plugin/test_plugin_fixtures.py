@@ -39,8 +39,8 @@ def good_runbook(team):
     team.resolve("alice")
 
 
-def test_a_python_runbook_holds_its_targets(gamedrill_drill):
-    card = gamedrill_drill(SCENARIO, good_runbook, check_targets=True, team=TEAM, baseline_s=4,
+def test_a_python_runbook_holds_its_targets(drill):
+    card = drill(SCENARIO, good_runbook, check_targets=True, team=TEAM, baseline_s=4,
                            targets={"detect_s": 30, "mitigate_s": 60, "resolve_s": 80})
     assert card.outcome == "resolved"
     assert card.phase("mitigate").passed and card.phase("detect").passed
@@ -63,8 +63,9 @@ def get(backend, service, path):
         connection.close()
 
 
-def test_the_stack_fixture_serves_the_shop(gamedrill_stack):
-    assert get(gamedrill_stack, "lb", "/products") == 200
+def test_the_stack_fixture_serves_the_shop(stack, gamedrill_stack):
+    assert stack is gamedrill_stack, "the short name is the same stack"
+    assert get(stack, "lb", "/products") == 200
 """
 
 SCOPED_STACKS = """

@@ -1,0 +1,42 @@
+"""cpu_hog: busy processes competing with the stack for the CPU (a noisy neighbour), leased.
+
+Each hog also polices its own lease: it stops when the lease file goes stale or away, and
+on its own after one TTL if the lease was never written (the harness died in between).
+The watcher that holds the lease kills them too: two locks on one door."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from harness.faults.base import FaultContext, register
+from harness.faults.leased import LeasedProcessFault, lease_path, open_lease
+from harness.spec import CpuHogFault
+
+_HOG = """\
+import os, sys, time
+lease, ttl_s = sys.argv[1], float(sys.argv[2])
+started = time.time()
+while True:
+    spin_until = time.monotonic() + 0.05
+    while time.monotonic() < spin_until:
+        pass
+    try:
+        stale = time.time() - os.stat(lease).st_mtime > ttl_s
+    except FileNotFoundError:
+        stale = time.time() - started > ttl_s
+    if stale:
+        sys.exit(0)
+"""
+
+
+@register("cpu_hog")
+def cpu_hog(spec: CpuHogFault, ctx: FaultContext) -> LeasedProcessFault:
+    env = {"GAMEDRILL_RUN_ID": ctx.run_id, "GAMEDRILL_SERVICE": "cpu-hog"}
+    ctx.lease_dir.mkdir(parents=True, exist_ok=True)
+    lease = lease_path(ctx, "cpu_hog")
+    hogs = [subprocess.Popen([sys.executable, "-c", _HOG, str(lease), str(spec.ttl_s)], env=env,
+                             stdin=subprocess.DEVNULL, start_new_session=True) for _ in range(spec.cores)]
+    recipe = {"kill": [hog.pid for hog in hogs]}
+    held = open_lease(ctx, "cpu_hog", spec.ttl_s, recipe, path=lease)
+    return LeasedProcessFault("cpu_hog", spec.ttl_s, held, recipe, {"cores": spec.cores, "pids": recipe["kill"]})

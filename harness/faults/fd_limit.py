@@ -1,0 +1,23 @@
+"""fd_limit: RLIMIT_NOFILE lowered on a service's live processes (prlimit), leased.
+
+Only the soft limit moves, so the old limit can always be put back (raising a soft limit
+up to the unchanged hard one needs no privilege)."""
+
+from __future__ import annotations
+
+import resource
+
+from harness.faults.base import FaultContext, register
+from harness.faults.leased import LeasedProcessFault, open_lease
+from harness.spec import FdLimitFault
+
+
+@register("fd_limit")
+def fd_limit(spec: FdLimitFault, ctx: FaultContext) -> LeasedProcessFault:
+    before = {p.pid: resource.prlimit(p.pid, resource.RLIMIT_NOFILE) for p in ctx.backend.processes(spec.service)}
+    recipe = {"rlimit_nofile": {str(pid): list(limits) for pid, limits in before.items()}}
+    lease = open_lease(ctx, "fd_limit", spec.ttl_s, recipe)
+    for pid, (soft, hard) in before.items():
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (min(spec.nofile, soft), hard))
+    return LeasedProcessFault("fd_limit", spec.ttl_s, lease, recipe,
+                              {"service": spec.service, "nofile": spec.nofile, "pids": list(before)})

@@ -1,0 +1,60 @@
+"""signal: a signal sent to a service's processes (every process, or its workers only).
+
+A signal cannot be taken back: reverting brings the service back if it is gone. When the
+whole service was signalled, the lease holds how to start it again, so a dead harness
+still leaves it running after the TTL (workers alone need nothing: their master respawns
+them). SIGSTOP is not offered here: a frozen service is the `pause` fault, with its lease.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.faults.base import FaultContext, register
+from harness.faults.lease import LeaseFile
+from harness.faults.leased import open_lease
+from harness.spec import SignalFault
+from harness.stack.base import Respawnable
+
+
+@dataclass
+class SentSignal:
+    name: str
+    service: str
+    ttl_s: float
+    lease: LeaseFile | None
+    detail: dict[str, Any] = field(default_factory=dict)
+    reverted: bool = False
+
+    def renew(self, ctx: FaultContext) -> None:
+        if not self.reverted and self.lease is not None:
+            self.lease.renew()
+
+    def revert(self, ctx: FaultContext) -> dict[str, Any]:
+        if self.reverted:
+            return {"already": True}
+        self.reverted = True
+        try:
+            if ctx.backend.processes(self.service):
+                return {"restarted": False}
+            ctx.backend.restart(self.service)
+            return {"restarted": True}
+        finally:
+            if self.lease is not None:
+                self.lease.release()
+
+
+@register("signal")
+def send_signal(spec: SignalFault, ctx: FaultContext) -> SentSignal:
+    sig = signal.Signals[spec.signal]
+    processes = ctx.backend.processes(spec.service)
+    targets = [p.pid for p in processes if p.role == "worker" or not spec.workers_only]
+    lease = None
+    if not spec.workers_only and isinstance(ctx.backend, Respawnable):
+        recipe = {"respawn": [{**ctx.backend.respawn_recipe(spec.service), "unless_alive": targets}]}
+        lease = open_lease(ctx, "signal", spec.ttl_s, recipe)
+    ctx.backend.signal(spec.service, sig, targets)
+    return SentSignal("signal", spec.service, spec.ttl_s, lease,
+                      {"service": spec.service, "signal": spec.signal, "pids": targets})

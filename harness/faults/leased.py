@@ -1,0 +1,52 @@
+"""The shared shape of process faults whose undo is held by a lease watcher.
+
+The recipe (what to undo) is written to a lease file *before* the fault is applied, so
+there is no moment when the fault exists and nobody outside the harness can undo it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.faults.base import FaultContext
+from harness.faults.lease import LeaseFile
+from harness.leasewatch import undo
+
+
+@dataclass
+class LeasedProcessFault:
+    """A process fault whose undo recipe is held in a lease file (and by its watcher)."""
+
+    name: str
+    ttl_s: float
+    lease: LeaseFile
+    recipe: dict[str, Any]
+    detail: dict[str, Any] = field(default_factory=dict)
+    reverted: bool = False
+
+    def renew(self, ctx: FaultContext) -> None:
+        if not self.reverted:
+            self.lease.renew()
+
+    def revert(self, ctx: FaultContext) -> dict[str, Any]:
+        if self.reverted:
+            return {"already": True}
+        self.reverted = True
+        undo(self.recipe)
+        self.lease.release()
+        return {"undone": dict(self.recipe)}
+
+
+def lease_path(ctx: FaultContext, name: str) -> Path:
+    """A fresh lease file name: two faults of one family on one service never share one."""
+    return ctx.lease_dir / f"{name}-{secrets.token_hex(4)}.lease"
+
+
+def open_lease(ctx: FaultContext, name: str, ttl_s: float, recipe: dict[str, Any],
+               path: Path | None = None) -> LeaseFile:
+    """Write the lease (and start its watcher) for a fault about to be applied."""
+    ctx.lease_dir.mkdir(parents=True, exist_ok=True)
+    return LeaseFile(path or lease_path(ctx, name), ttl_s, recipe, ctx.run_id)

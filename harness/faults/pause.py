@@ -1,0 +1,18 @@
+"""Pause: a service's processes frozen with SIGSTOP (a GC pause, a stuck VM), leased."""
+
+from __future__ import annotations
+
+import signal
+
+from harness.faults.base import FaultContext, register
+from harness.faults.leased import LeasedProcessFault, open_lease
+from harness.spec import PauseFault
+
+
+@register("pause")
+def pause(spec: PauseFault, ctx: FaultContext) -> LeasedProcessFault:
+    pids = [p.pid for p in ctx.backend.processes(spec.service)]
+    recipe = {"sigcont": pids}
+    lease = open_lease(ctx, "pause", spec.ttl_s, recipe)  # before the fault: never unguarded
+    ctx.backend.signal(spec.service, signal.SIGSTOP)
+    return LeasedProcessFault("pause", spec.ttl_s, lease, recipe, {"service": spec.service, "pids": pids})

@@ -96,7 +96,8 @@ def run(drill_path: Path, autopilot: bool, keep: bool, runs_dir: Path | None, se
     the_run = prepare_run(drill, RunOptions(runs_dir=runs_dir, autopilot=autopilot, keep=keep, seed=seed))
     console.print(f"run {the_run.run_id}: {drill.title}  (run dir {the_run.run_dir})")
     if not autopilot:
-        console.print("the team responds with `gamedrill ack|declare|update|act ...` from this directory")
+        console.print("the team responds with `gamedrill ack|declare|update|act ...` from this directory, or in "
+                      "the browser: `gamedrill console` prints the link (`--facilitator` for the facilitator's)")
     result = the_run.execute()
     card = build_from_run_dir(result.run_dir)
     for line in render_summary(card):

@@ -19,7 +19,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from harness.control import ControlClient, ControlError, find_live_run
+from harness.control import Access, ControlClient, ControlError, Tokens, find_live_run
 from harness.errors import GamedrillError
 
 console = Console(highlight=False, soft_wrap=True)
@@ -53,11 +53,15 @@ def drill_options(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def client_for(run_ref: str | None, runs_dir: Path, role: Literal["team", "facilitator"] = "team") -> ControlClient:
+def run_dir_for(run_ref: str | None, runs_dir: Path) -> Path:
     if run_ref is None:
-        return ControlClient.from_run_dir(find_live_run(runs_dir), role)
+        return find_live_run(runs_dir)
     candidate = Path(run_ref)
-    return ControlClient.from_run_dir(candidate if candidate.is_dir() else runs_dir / run_ref, role)
+    return candidate if candidate.is_dir() else runs_dir / run_ref
+
+
+def client_for(run_ref: str | None, runs_dir: Path, role: Literal["team", "facilitator"] = "team") -> ControlClient:
+    return ControlClient.from_run_dir(run_dir_for(run_ref, runs_dir), role)
 
 
 def _said(event: Any) -> None:
@@ -200,4 +204,17 @@ def abort(reason: str, run_ref: str | None, runs_dir: Path, by: str) -> None:
     console.print("abort requested: faults are being reverted and the stack taken down")
 
 
-TEAM_COMMANDS = (ack, declare, role, update, note, suspect, scope, act, escalate, resolve, status, changes, abort)
+@click.command(name="console")
+@click.option("--facilitator", is_flag=True, help="the facilitator's view (ground truth, faults, abort)")
+@drill_options
+def console_link(facilitator: bool, run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """Print the link to the web console (the token rides in the #fragment) and the status page."""
+    run_dir = run_dir_for(run_ref, runs_dir)
+    url = ControlClient.from_run_dir(run_dir).url  # also checks that the drill is live
+    token = Tokens.read(run_dir).token_for(Access.FACILITATOR if facilitator else Access.TEAM)
+    console.print(f"{url}/console#token={token}", markup=False, soft_wrap=True)
+    console.print(f"status page: {url}/status", markup=False)
+
+
+TEAM_COMMANDS = (ack, declare, role, update, note, suspect, scope, act, escalate, resolve, status, changes, abort,
+                 console_link)

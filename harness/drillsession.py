@@ -8,11 +8,13 @@ injected faults, and which changes were decoys.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from harness.actions import known_actions, run_action
 from harness.errors import GamedrillError
 from harness.session import ActionResult, TeamEventKind
+from harness.spec_steps import ROLES
 from harness.timeline import Event, read_journal
 
 if TYPE_CHECKING:
@@ -96,6 +98,18 @@ class DrillSessionMixin:
 
     def abort(self, reason: str) -> None:
         self._finish("aborted", f"facilitator: {reason}")
+
+    def meta(self) -> dict[str, Any]:
+        drill = self.drill
+        return {"run_id": self.run_id, "drill": drill.name, "title": drill.title,
+                "nodes": list(drill.scenario.stack.nodes), "actions": known_actions(), "roles": list(ROLES),
+                "members": list(drill.team.members), "severities": [1, 2, 3, 4]}
+
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        self.journal.subscribe(listener)
+
+    def unsubscribe(self, listener: Callable[[Event], None]) -> None:
+        self.journal.unsubscribe(listener)
 
     def _finish(self, outcome: str, reason: str) -> None:
         raise NotImplementedError

@@ -26,6 +26,7 @@ from harness.faults import FaultContext, FaultStack
 from harness.faults.rollout import push
 from harness.load import LoadGenerator, RequestRecord
 from harness.monitor import Monitor
+from harness.paging import Pager
 from harness.probes import NodeProbes
 from harness.responder import Responder
 from harness.rundir import DEFAULT_RUNS_DIR, create_run_dir
@@ -83,6 +84,7 @@ class Run(DrillSessionMixin):
     control: ControlServer | None = None
     tokens: Tokens | None = None
     responder: Responder | None = None
+    pager: Pager | None = None
     ctx: FaultContext | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _resolved: threading.Event = field(default_factory=threading.Event)
@@ -125,6 +127,8 @@ class Run(DrillSessionMixin):
                                 LoadBalancer(self._port_of(stack.balancer)), nodes, self.run_id,
                                 self.run_dir / "leases", self._proxy_api())
         self.faults = FaultStack(self.journal, self.ctx)
+        self.pager = Pager(self.journal, self.drill.paging, self.run_id, self.drill.title)
+        self.pager.start()
         self.tokens = issue_tokens(self.run_dir)
         self.control = ControlServer(create_app(self, self.tokens), run_dir=self.run_dir, run_id=self.run_id,
                                      host=self.options.listen)
@@ -221,8 +225,8 @@ class Run(DrillSessionMixin):
         if self._ticker is not None:
             self._ticker.join(timeout=2)
         _quietly(lambda: self.monitor.tick(self.journal.now_s() + self.monitor.settle_s))
-        if self.control is not None:
-            _quietly(self.control.stop)
+        if self.pager is not None:
+            _quietly(self.pager.stop)
         self.states.move(RunState.TEARING_DOWN)
         _quietly(self._save_change_log)
         if not self.options.keep:
@@ -233,6 +237,8 @@ class Run(DrillSessionMixin):
             self.journal.append("run.aborted", reason=reason, outcome=outcome)
         self.states.move(RunState.FINISHED)
         self.journal.append("run.finished", outcome=outcome, reason=reason, run_dir=str(self.run_dir))
+        if self.control is not None:  # last: the consoles' streams end with run.finished
+            _quietly(self.control.stop)
         _quietly(lambda: _write_scorecard(self.run_dir))
 
     # ---- helpers ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ event is timestamped by the journal when the session records it, never by the cl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -53,3 +54,11 @@ class DrillSession(Protocol):
 
     def abort(self, reason: str) -> None:
         """Facilitator only: stop the drill now; every fault is reverted."""
+
+    def meta(self) -> dict[str, Any]:
+        """What a console needs to draw its forms: the drill, its nodes, the toolkit, the roles."""
+
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        """Call `listener` with every journal event from now on (quick, and it must not append)."""
+
+    def unsubscribe(self, listener: Callable[[Event], None]) -> None: ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -84,6 +85,33 @@ class Team(SpecModel):
         return self
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class Webhook(SpecModel):
+    """Where pages go: a Slack-compatible incoming webhook, or any receiver of plain JSON."""
+
+    url: str
+    format: Literal["slack", "json"] = "json"
+    events: tuple[Literal["alert", "declare"], ...] = Field(default=("alert", "declare"), min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _loopback_http(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{url!r} is not an http(s) URL")
+        if parts.hostname not in LOOPBACK_HOSTS:
+            raise ValueError(f"{parts.hostname!r}: pages go to loopback only ({', '.join(LOOPBACK_HOSTS)}); "
+                             "run a relay there to reach a chat service")
+        return url
+
+
+class Paging(SpecModel):
+    webhooks: tuple[Webhook, ...] = ()
+    timeout_s: PositiveSeconds = 2.0  # per delivery; a slow receiver never holds the drill up
+
+
 class Targets(SpecModel):
     """Per-phase targets in seconds from fault injection (update_every_s: the longest gap)."""
 
@@ -113,6 +141,7 @@ class Drill(SpecModel):
     team: Team
     targets: Targets = Field(default_factory=Targets)
     max_duration_s: PositiveSeconds
+    paging: Paging = Field(default_factory=Paging)
     responder: tuple[ResponderStep, ...] = ()  # empty: people play the team
 
     @field_validator("runs_dir")

@@ -18,7 +18,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,7 +53,8 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "slo.window": "one second of traffic: start_t_s, requests, failures, p50_ms, p99_ms, nodes {node: [req, fail]}",
     "slo.breached": "impact (again): a restoration window that is not healthy: window_end_t_s, relapse",
     "restoration.detected": "the SLO is healthy again: window_start_t_s, window_s",
-    "team.paged": "the team was told of an alert: alert, channels",
+    "team.paged": "a page went out (webhook): trigger (alert.fired | team.declare), seq, channel, format",
+    "page.failed": "a page could not be delivered (the drill goes on): trigger, seq, channel, error",
     "team.ack": "by",
     "team.declare": "by, severity, commander",
     "team.role": "by, role, who",
@@ -183,8 +184,16 @@ def read_journal(path: str | Path) -> list[Event]:
     return list(scan.events)
 
 
+Listener = Callable[["Event"], None]
+
+
 class Journal:
-    """The writer. Thread-safe: the control API, the monitor and the runner share one."""
+    """The writer. Thread-safe: the control API, the monitor and the runner share one.
+
+    Listeners (`subscribe`) see every event once it is on disk, in seq order, under the
+    journal's lock: they must be quick and must not append (queue the work instead). A
+    listener that raises is logged and skipped; it never stops the drill.
+    """
 
     def __init__(self, path: Path, clock: Clock, fd: int, size: int, last_seq: int,
                  origin_monotonic: float, origin_wall: datetime) -> None:
@@ -196,6 +205,7 @@ class Journal:
         self._last_seq = last_seq
         self._origin_monotonic = origin_monotonic
         self._lock = threading.Lock()
+        self._listeners: list[Listener] = []
 
     @classmethod
     def open(cls, path: str | Path, clock: Clock | None = None) -> Journal:
@@ -231,6 +241,15 @@ class Journal:
             raise ValueError(f"unknown event kind {kind!r}; known: {known}")
         return self._write(kind, data)
 
+    def subscribe(self, listener: Listener) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
     def now_s(self) -> float:
         """Monotonic seconds since the journal's origin, as the next event would be stamped."""
         return round(self.clock.monotonic() - self._origin_monotonic, 6)
@@ -263,6 +282,11 @@ class Journal:
                 raise
             self._size += len(line)
             self._last_seq = event.seq
+            for listener in self._listeners:
+                try:
+                    listener(event)
+                except Exception:
+                    logger.exception("journal listener %r failed on event %d; the drill goes on", listener, event.seq)
             return event
 
 

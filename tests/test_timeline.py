@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.timeline import EVENT_KINDS, FakeClock, Journal, JournalCorrupt, read_journal, scan_journal
+from harness.timeline import EVENT_KINDS, Event, FakeClock, Journal, JournalCorrupt, read_journal, scan_journal
 
 WALL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
@@ -177,3 +177,19 @@ def test_a_closed_journal_refuses_appends(tmp_path: Path) -> None:
 def test_known_kinds_are_dotted_names() -> None:
     assert all(re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", kind) for kind in EVENT_KINDS)
     assert {"fault.injected", "alert.fired", "team.declare", "restoration.detected"} <= EVENT_KINDS.keys()
+
+
+def test_listeners_see_every_event_in_order_and_a_failing_one_stops_nothing(tmp_path: Path) -> None:
+    seen: list[int] = []
+
+    def broken(event: Event) -> None:
+        raise RuntimeError("a listener with a bug")
+
+    with Journal.open(tmp_path / "journal.jsonl") as journal:
+        journal.subscribe(broken)
+        journal.subscribe(lambda event: seen.append(event.seq))
+        first = journal.append("team.ack", by="alice")
+        journal.unsubscribe(broken)
+        second = journal.append("team.note", by="alice", text="still journaling")
+    assert seen == [first.seq, second.seq]
+    assert [e.kind for e in read_journal(tmp_path / "journal.jsonl")][-2:] == ["team.ack", "team.note"]

@@ -4,6 +4,7 @@
     POST /v1/act            run a mitigation from the toolkit  team token   200 {event, result}
     GET  /v1/status | /v1/changes | /v1/journal?since=N        team token
     GET  /v1/truth, POST /v1/abort                             facilitator token
+    the web console, its live stream and the status page       see harness.control.console
 
 Errors are `{"error": message}` (422 adds `fields`); the status comes from ERROR_STATUS.
 """
@@ -23,6 +24,7 @@ from starlette.exceptions import HTTPException
 
 from harness import __version__
 from harness.control.auth import Access, Tokens, require
+from harness.control.console import add_console
 from harness.control.models import (
     TEAM_EVENT_BODIES,
     AbortBody,
@@ -72,6 +74,7 @@ def create_app(session: DrillSession, tokens: Tokens) -> FastAPI:
     _add_team_routes(router, session, team)
     _add_facilitator_routes(router, session, facilitator)
     app.include_router(router)
+    add_console(app, session, tokens)
     _add_error_handlers(app)
     return app
 

@@ -76,10 +76,13 @@ def validate(paths: tuple[Path, ...]) -> None:
               help="where run directories go (default: the drill's runs_dir, else ./runs)")
 @click.option("--seed", type=int, default=None, help="seed for the surprise window (replayable runs)")
 @click.option("--dry-run", is_flag=True, help="validate and print the plan; start nothing")
+@click.option("--listen", default="127.0.0.1", show_default=True, metavar="HOST",
+              help="the control API's address; anything but loopback lets other machines reach it (a warning)")
 @reports_errors
 def run(drill_path: Path, autopilot: bool, keep: bool, runs_dir: Path | None, seed: int | None,
-        dry_run: bool) -> None:
+        dry_run: bool, listen: str) -> None:
     """Run a drill: the stack under load, the fault, the team's response, the scorecard."""
+    from harness.control.server import is_loopback
     from harness.runner import RunOptions, prepare_run
     from harness.spec import load_drill
     from scorecards import build_from_run_dir, render_summary
@@ -93,7 +96,12 @@ def run(drill_path: Path, autopilot: bool, keep: bool, runs_dir: Path | None, se
         return
     if autopilot and not drill.responder:
         raise click.UsageError(f"{drill_path} has no responder steps for --autopilot")
-    the_run = prepare_run(drill, RunOptions(runs_dir=runs_dir, autopilot=autopilot, keep=keep, seed=seed))
+    remote = not is_loopback(listen)
+    if remote:
+        errors.print(f"warning: the control API will listen on {listen}: anyone who can reach it and holds a "
+                     "token can act on this drill (tokens.json in the run directory)", markup=False)
+    the_run = prepare_run(drill, RunOptions(runs_dir=runs_dir, autopilot=autopilot, keep=keep, seed=seed,
+                                            listen=listen, allow_remote=remote))
     console.print(f"run {the_run.run_id}: {drill.title}  (run dir {the_run.run_dir})")
     if not autopilot:
         console.print("the team responds with `gamedrill ack|declare|update|act ...` from this directory, or in "

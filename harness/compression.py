@@ -45,7 +45,7 @@ def compress(drill: Drill) -> Drill:
 
 def _scenario(scenario: Scenario, k: float) -> Scenario:
     changes = tuple(_copy(change, k, "before_fault_s", "bake_s") for change in scenario.changes)
-    faults = tuple(_copy(fault, k, "at_s", "bake_s") for fault in scenario.faults)
+    faults = tuple(_copy(fault, k, "at_s", "bake_s", "duration_s") for fault in scenario.faults)
     safety = scenario.safety.model_copy(update={"max_duration_s": scenario.safety.max_duration_s / k})
     return scenario.model_copy(update={"changes": changes, "faults": faults, "safety": safety})
 

@@ -31,6 +31,7 @@ from harness.probes import NodeProbes
 from harness.responder import Responder
 from harness.rundir import DEFAULT_RUNS_DIR, create_run_dir
 from harness.runstate import RunState, StateMachine
+from harness.schedule import FaultSchedule
 from harness.shopapi import ControlPlane, LoadBalancer, Toxiproxy
 from harness.slo import Sample, is_healthy
 from harness.spec import Drill, Step
@@ -51,7 +52,8 @@ class RunOptions:
     autopilot: bool = False
     keep: bool = False
     seed: int | None = None
-    listen: str = "127.0.0.1"
+    listen: str = "127.0.0.1"  # the control API's address; anything but loopback needs allow_remote
+    allow_remote: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class Run(DrillSessionMixin):
     tokens: Tokens | None = None
     responder: Responder | None = None
     pager: Pager | None = None
+    schedule: FaultSchedule | None = None
     ctx: FaultContext | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _resolved: threading.Event = field(default_factory=threading.Event)
@@ -131,7 +134,7 @@ class Run(DrillSessionMixin):
         self.pager.start()
         self.tokens = issue_tokens(self.run_dir)
         self.control = ControlServer(create_app(self, self.tokens), run_dir=self.run_dir, run_id=self.run_id,
-                                     host=self.options.listen)
+                                     host=self.options.listen, allow_remote=self.options.allow_remote)
         self.control.start()
         self._ticker = threading.Thread(target=self._tick_loop, name="monitor-tick", daemon=True)
         self._ticker.start()
@@ -172,26 +175,32 @@ class Run(DrillSessionMixin):
         return healthy
 
     def _inject(self) -> None:
-        assert self.faults is not None
+        """The faults due now; later ones (and the ends of those with a duration) come in _respond."""
         self.states.move(RunState.INJECTED)
-        start = self.journal.now_s()
-        for index, fault in sorted(enumerate(self.drill.scenario.faults), key=lambda pair: pair[1].at_s):
-            self._wait_until(start + fault.at_s)
-            if self._stop.is_set():
-                return
-            injected = self.faults.inject(index, fault)
-            if index == 0 or len(self.faults.active) == 1:
-                self.monitor.arm_restoration(start)
-            log.info("injected %s", injected.detail)
+        self.schedule = FaultSchedule.of(self.drill.scenario.faults, self.journal.now_s())
+        self._follow_schedule()
         if self.options.autopilot and self.drill.responder and self.control and self.tokens:
             client = ControlClient(self.control.url, self.tokens.team)
             self.responder = Responder(self.drill.responder, client, on_step=self._on_step)
             threading.Thread(target=self._run_responder, name="responder", daemon=True).start()
 
+    def _follow_schedule(self) -> None:
+        assert self.faults is not None and self.schedule is not None
+        now = self.journal.now_s()
+        for index, fault in self.schedule.due_injections(now):
+            injected = self.faults.inject(index, fault)
+            if len(self.faults.active) == 1:  # the first fault, or the first since the others went
+                self.monitor.arm_restoration(self.schedule.start_t_s if index == 0 else now)
+            self.schedule.injected(index, fault, now)
+            log.info("injected %s", injected.detail)
+        for index in self.schedule.due_ends(now):
+            self.faults.revert(index, "duration")
+
     def _respond(self) -> None:
         limit_s = self._max_duration_s()
         burn_limit = self.drill.scenario.safety.max_error_budget_burn
         while not self._stop.is_set():
+            self._follow_schedule()
             if self._resolved.is_set():
                 self._finish("resolved", "the team resolved the incident")
             elif self.journal.now_s() >= limit_s:
@@ -202,7 +211,8 @@ class Run(DrillSessionMixin):
                 self.journal.append("safety.tripped", limit="max_error_budget_burn", value=round(burn, 4))
                 self._finish("aborted", f"error budget burn {burn:.0%} over the limit of {burn_limit:.0%}")
             else:
-                self._stop.wait(TICK_S)
+                due = self.schedule.next_due_t_s() if self.schedule is not None else None
+                self._stop.wait(TICK_S if due is None else min(TICK_S, max(0.0, due - self.journal.now_s())))
 
     def _wind_down(self) -> None:
         """Revert every fault, stop everything, tear the stack down; each step runs whatever failed."""

@@ -103,6 +103,7 @@ class DecoyChange(Rollout):
 
 class FaultBase(SpecModel):
     at_s: Seconds = 0.0  # offset from the start of injection
+    duration_s: PositiveSeconds | None = None  # reverted this long after it came (None: at the end)
     # The fault reverts itself if its lease is not renewed; the harness renews every 2 s.
     ttl_s: float = Field(default=30.0, strict=True, ge=6.0)
 

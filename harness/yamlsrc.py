@@ -21,6 +21,12 @@ from harness.errors import InputError, Problem
 
 PathItem = str | int
 FieldPath = tuple[PathItem, ...]
+MAX_BYTES = 2 << 20  # a drill, scenario or compose file is a few kilobytes
+MAX_VALUES = 100_000  # after aliases are expanded: a "billion laughs" file stops here
+
+
+class _TooLarge(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ def load_yaml(path: str | Path, error_type: type[InputError] = InputError) -> Ya
     """Read and parse `path`; syntax errors and unreadable files raise `error_type`."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise error_type([Problem(str(path), None, None, "", f"larger than {MAX_BYTES >> 20} MiB: not a "
+                                      "drill, scenario or compose file")])
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise error_type([Problem(str(path), None, None, "", f"cannot read: {exc.strerror}")]) from exc
@@ -77,17 +86,33 @@ def load_yaml(path: str | Path, error_type: type[InputError] = InputError) -> Ya
         col = mark.column + 1 if mark is not None else None
         message = " ".join(part for part in (exc.context, exc.problem) if part)
         raise error_type([Problem(str(path), line, col, "", message or "invalid YAML")]) from exc
+    except RecursionError as exc:
+        raise error_type([Problem(str(path), None, None, "", "invalid YAML: nested too deeply")]) from exc
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. bad anchors)
         raise error_type([Problem(str(path), None, None, "", f"invalid YAML: {exc}")]) from exc
-    return YamlSource(path=path, data=to_plain(tree), _tree=tree)
+    try:
+        data = to_plain(tree, [MAX_VALUES])
+    except _TooLarge:
+        raise error_type([Problem(str(path), None, None, "", f"more than {MAX_VALUES} values once its aliases "
+                                  "are expanded: refused")]) from None
+    except RecursionError:
+        raise error_type([Problem(str(path), None, None, "", "nested too deeply")]) from None
+    return YamlSource(path=path, data=data, _tree=tree)
 
 
-def to_plain(node: Any) -> Any:
-    """Round-trip nodes -> dict/list/str/int/float/bool/None (merge keys resolved)."""
+def to_plain(node: Any, budget: list[int] | None = None) -> Any:
+    """Round-trip nodes -> dict/list/str/int/float/bool/None (merge keys resolved).
+
+    Aliases become copies, so `budget` (a one-item counter of values still allowed) bounds
+    the expansion."""
+    if budget is not None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _TooLarge
     if isinstance(node, dict):
-        return {to_plain(key): to_plain(value) for key, value in node.items()}
+        return {to_plain(key, budget): to_plain(value, budget) for key, value in node.items()}
     if isinstance(node, list):
-        return [to_plain(item) for item in node]
+        return [to_plain(item, budget) for item in node]
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from liverun import GAMEDRILL, running_drill
 
 from harness.burst import burst
 from harness.control import ControlClient, ControlError
@@ -21,7 +20,6 @@ from harness.timeline import read_journal
 from harness.waiting import wait_until
 
 DATA = Path(__file__).parent / "data"
-GAMEDRILL = [sys.executable, "-m", "harness.cli"]
 
 
 def gamedrill(*args: str, run_dir: Path, by: str = "alice") -> subprocess.CompletedProcess[str]:
@@ -30,25 +28,9 @@ def gamedrill(*args: str, run_dir: Path, by: str = "alice") -> subprocess.Comple
                           timeout=60, check=False)
 
 
-@contextlib.contextmanager
-def running_drill(tmp_path: Path, drill: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    """`gamedrill run` of a drill with no responder, until its control API is up."""
-    runs = tmp_path / "runs"
-    proc = subprocess.Popen([*GAMEDRILL, "run", str(drill), "--runs-dir", str(runs)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        run_dir = wait_until(lambda: next((d for d in runs.glob("*") if (d / "control.json").exists()), None),
-                             60, "the drill's control API")
-        yield proc, run_dir
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=60)
-
-
 @pytest.fixture
 def live_drill(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    with running_drill(tmp_path, DATA / "hung-manual.yaml") as running:
+    with running_drill(tmp_path / "runs", DATA / "hung-manual.yaml") as running:
         yield running
 
 
@@ -154,7 +136,7 @@ def test_sigterm_mid_fault_reverts_and_tears_down(live_drill: tuple[subprocess.P
     pytest.param(DATA / "killed" / "pause-drill.yaml", 8.0, id="pause-lease-at-the-watcher"),
 ])
 def test_a_killed_harness_leaves_the_stack_healthy_within_the_ttl(tmp_path: Path, drill: Path, ttl_s: float) -> None:
-    with running_drill(tmp_path, drill) as (proc, run_dir):
+    with running_drill(tmp_path / "runs", drill) as (proc, run_dir):
         wait_for_event(run_dir, "alert.fired", 60)  # the fault is live and hurting
         proc.kill()  # SIGKILL: no finally, no revert; only the lease can save the shop now
         proc.wait(timeout=10)

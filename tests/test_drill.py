@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import stat
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from harness.control import Tokens
 from harness.runner import Run, RunOptions, prepare_run
 from harness.spec import load_drill
 from harness.stack import procfs
@@ -91,6 +93,15 @@ def test_autopilot_drill_times_the_team_from_fault_to_resolution(tmp_path: Path)
     state = json.loads((result.run_dir / "stack.json").read_text())
     assert state["services"] == {}
     assert not [p for p in procfs.all_pids() if procfs.environ_of(p).get("GAMEDRILL_RUN_ID") == run.run_id]
+
+    # The tokens live in tokens.json (0600) in a 0700 run directory, and in no other file of it.
+    tokens = Tokens.read(result.run_dir)
+    assert stat.S_IMODE(result.run_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((result.run_dir / "tokens.json").stat().st_mode) == 0o600
+    for path in result.run_dir.rglob("*"):
+        if path.is_file() and path.name != "tokens.json":
+            content = path.read_bytes()
+            assert tokens.team.encode() not in content and tokens.facilitator.encode() not in content, path
 
     card = json.loads((result.run_dir / "scorecard.json").read_text())
     phases = {p["phase"]: p for p in card["phases"]}

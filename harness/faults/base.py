@@ -85,6 +85,14 @@ class FaultStack:
     def active(self) -> list[Injected]:
         return [injected for _, injected in self._stack]
 
+    def revert(self, index: int, how: str) -> None:
+        """Revert one fault now (its duration is over); the others stay."""
+        with self._lock:
+            found = [entry for entry in self._stack if entry[0] == index]
+            self._stack = [entry for entry in self._stack if entry[0] != index]
+        for entry in found:
+            self._revert(*entry, how)
+
     def revert_all(self, how: str) -> None:
         self._stop.set()
         while True:
@@ -92,14 +100,17 @@ class FaultStack:
                 if not self._stack:
                     break
                 index, injected = self._stack.pop()
-            try:
-                done = injected.revert(self.ctx)
-                self.journal.append("fault.reverted", index=index, type=injected.name, how=how, ok=True, **done)
-            except Exception as exc:  # one failed revert must not leave the others injected
-                log.exception("reverting fault %d failed", index)
-                self.journal.append("fault.reverted", index=index, type=injected.name, how=how, ok=False,
-                                    error=str(exc))
+            self._revert(index, injected, how)
         self._keeper.join(timeout=5)
+
+    def _revert(self, index: int, injected: Injected, how: str) -> None:
+        try:
+            done = injected.revert(self.ctx)
+            self.journal.append("fault.reverted", index=index, type=injected.name, how=how, ok=True, **done)
+        except Exception as exc:  # one failed revert must not leave the others injected
+            log.exception("reverting fault %d failed", index)
+            self.journal.append("fault.reverted", index=index, type=injected.name, how=how, ok=False,
+                                error=str(exc))
 
     def _keep_leases(self) -> None:
         """Renew every live fault's lease at a third of its TTL, so one missed renewal is harmless."""

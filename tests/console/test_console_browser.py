@@ -7,7 +7,6 @@ attached to the test report as `screenshot_*` properties.
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
 import urllib.error
@@ -16,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from liverun import running_drill
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from harness.control import Access, Tokens
@@ -40,21 +40,6 @@ def browser() -> Iterator[Browser]:
             yield launched
         finally:
             launched.close()
-
-
-@contextlib.contextmanager
-def live_drill(runs: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    """`gamedrill run` of a drill with no responder: the people in the browser are the team."""
-    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "run", str(DRILL), "--runs-dir", str(runs)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-    try:
-        run_dir = wait_until(lambda: next((d for d in runs.glob("*") if (d / "control.json").exists()), None),
-                             60, "the drill's control API")
-        yield proc, run_dir
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=60)
 
 
 def console_url(run_dir: Path, access: Access) -> str:
@@ -93,7 +78,7 @@ def journal_has(run_dir: Path, match: Callable[[Event], bool]) -> Event:
 def test_the_team_runs_the_incident_from_the_browser(browser: Browser, tmp_path: Path,
                                                      record_property: Callable[[str, object], None]) -> None:
     team_errors: list[str] = []
-    with live_drill(tmp_path / "runs") as (proc, run_dir):
+    with running_drill(tmp_path / "runs", DRILL) as (proc, run_dir):
         team_url = console_url(run_dir, Access.TEAM)
         assert "#token=" in team_url and Tokens.read(run_dir).team in team_url
         page = open_console(browser, team_url, "alice", team_errors)

@@ -12,12 +12,15 @@ from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 
 from harness.errors import GamedrillError, InputError
+
+if TYPE_CHECKING:
+    from harness.runner import RunOptions, RunResult
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -69,7 +72,7 @@ def validate(paths: tuple[Path, ...]) -> None:
 
 
 @main.command()
-@click.argument("drill_path", metavar="DRILL", type=click.Path(path_type=Path))
+@click.argument("drill_path", metavar="[DRILL]", required=False, type=click.Path(path_type=Path))
 @click.option("--autopilot", is_flag=True, help="let the drill's responder play the team")
 @click.option("--keep", is_flag=True, help="leave the stack up afterwards (faults are still reverted)")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -78,14 +81,38 @@ def validate(paths: tuple[Path, ...]) -> None:
 @click.option("--dry-run", is_flag=True, help="validate and print the plan; start nothing")
 @click.option("--listen", default="127.0.0.1", show_default=True, metavar="HOST",
               help="the control API's address; anything but loopback lets other machines reach it (a warning)")
+@click.option("--resume", "resume_ref", default=None, metavar="RUN",
+              help="take over a drill whose harness died, stack still up (run id or run directory)")
 @reports_errors
-def run(drill_path: Path, autopilot: bool, keep: bool, runs_dir: Path | None, seed: int | None,
-        dry_run: bool, listen: str) -> None:
+def run(drill_path: Path | None, autopilot: bool, keep: bool, runs_dir: Path | None, seed: int | None,
+        dry_run: bool, listen: str, resume_ref: str | None) -> None:
     """Run a drill: the stack under load, the fault, the team's response, the scorecard."""
     from harness.control.server import is_loopback
-    from harness.runner import RunOptions, prepare_run
+    from harness.runner import RunOptions
+
+    if drill_path is None and resume_ref is None:
+        raise click.UsageError("name a DRILL file to run, or --resume RUN to take one over")
+    remote = not is_loopback(listen)
+    if remote:
+        errors.print(f"warning: the control API will listen on {listen}: anyone who can reach it and holds a "
+                     "token can act on this drill (tokens.json in the run directory)", markup=False)
+    options = RunOptions(runs_dir=runs_dir, autopilot=autopilot, keep=keep, seed=seed, listen=listen,
+                         allow_remote=remote, drill_file=drill_path)
+    if resume_ref is not None:
+        from harness.resume import prepare_resume
+
+        candidate = Path(resume_ref)
+        run_dir = candidate if candidate.is_dir() else (runs_dir or Path("runs")) / resume_ref
+        the_run, journaled = prepare_resume(run_dir, options)
+        console.print(f"resuming run {the_run.run_id}: {the_run.drill.title}  (run dir {the_run.run_dir})")
+        _finish(the_run.resume(journaled))
+    assert drill_path is not None
+    _start(drill_path, options, dry_run)
+
+
+def _start(drill_path: Path, options: RunOptions, dry_run: bool) -> None:
+    from harness.runner import prepare_run
     from harness.spec import load_drill
-    from scorecards import build_from_run_dir, render_summary
 
     drill = load_drill(drill_path)
     if dry_run:
@@ -94,19 +121,19 @@ def run(drill_path: Path, autopilot: bool, keep: bool, runs_dir: Path | None, se
         for line in describe_plan(drill):
             console.print(line, markup=False)
         return
-    if autopilot and not drill.responder:
+    if options.autopilot and not drill.responder:
         raise click.UsageError(f"{drill_path} has no responder steps for --autopilot")
-    remote = not is_loopback(listen)
-    if remote:
-        errors.print(f"warning: the control API will listen on {listen}: anyone who can reach it and holds a "
-                     "token can act on this drill (tokens.json in the run directory)", markup=False)
-    the_run = prepare_run(drill, RunOptions(runs_dir=runs_dir, autopilot=autopilot, keep=keep, seed=seed,
-                                            listen=listen, allow_remote=remote))
+    the_run = prepare_run(drill, options)
     console.print(f"run {the_run.run_id}: {drill.title}  (run dir {the_run.run_dir})")
-    if not autopilot:
+    if not options.autopilot:
         console.print("the team responds with `gamedrill ack|declare|update|act ...` from this directory, or in "
                       "the browser: `gamedrill console` prints the link (`--facilitator` for the facilitator's)")
-    result = the_run.execute()
+    _finish(the_run.execute())
+
+
+def _finish(result: RunResult) -> NoReturn:
+    from scorecards import build_from_run_dir, render_summary
+
     card = build_from_run_dir(result.run_dir)
     for line in render_summary(card):
         console.print(line, markup=False)

@@ -44,7 +44,11 @@ def drill_options(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except ControlError as exc:
-            errors.print(f"error: the drill refused it: {exc}", markup=False)
+            if exc.status is None:  # nothing answered: not a refusal, nothing was recorded
+                errors.print(f"error: no harness answers for this drill, nothing was recorded ({exc}); if it "
+                             "died, `gamedrill run --resume RUN` takes the drill over", markup=False)
+            else:
+                errors.print(f"error: the drill refused it: {exc}", markup=False)
             sys.exit(1)
         except GamedrillError as exc:
             errors.print(f"error: {exc}", markup=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.actions import known_actions, run_action
@@ -42,14 +43,16 @@ class DrillSessionMixin:
     _stop: threading.Event
     _resolved: threading.Event
 
-    def plan(self) -> None:
-        """The first event of the run: what it is, its targets and its ground truth."""
+    def plan(self, drill_file: Path | None = None) -> None:
+        """The first event of the run: what it is, its targets and its ground truth (and where
+        its drill file is, for `gamedrill run --resume`)."""
         drill, scenario = self.drill, self.drill.scenario
         self.journal.append(
             "run.planned", run_id=self.run_id, drill=drill.name, scenario=scenario.name, backend=drill.backend,
             targets=drill.targets.model_dump(mode="json"), truth=scenario.truth.model_dump(mode="json"),
             load=drill.load.model_dump(mode="json"), team=drill.team.model_dump(mode="json"),
-            nodes=list(scenario.stack.nodes), time_compression=drill.time_compression)
+            nodes=list(scenario.stack.nodes), time_compression=drill.time_compression,
+            drill_file=str(drill_file.resolve()) if drill_file else None)
 
     def record(self, kind: TeamEventKind, by: str, data: dict[str, Any]) -> Event:
         self._refuse_when_over()

@@ -11,18 +11,19 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import random
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.compression import compress
 from harness.control import ControlClient, ControlServer, Tokens, create_app, issue_tokens
 from harness.drillsession import DrillSessionMixin
-from harness.faults import FaultContext, FaultStack
+from harness.faults import FaultContext, FaultStack, reattach
 from harness.faults.rollout import push
 from harness.load import LoadGenerator, RequestRecord
 from harness.monitor import Monitor
@@ -39,7 +40,7 @@ from harness.stack.base import StackBackend
 from harness.stack.compose import load_compose
 from harness.stack.factory import backend_for
 from harness.stack.roles import check_stack_roles
-from harness.timeline import Journal, SystemClock
+from harness.timeline import Event, Journal, SystemClock
 
 log = logging.getLogger(__name__)
 TICK_S = 0.1
@@ -52,6 +53,7 @@ class RunOptions:
     autopilot: bool = False
     keep: bool = False
     seed: int | None = None
+    drill_file: Path | None = None  # journaled in run.planned: `--resume` reloads the drill from it
     listen: str = "127.0.0.1"  # the control API's address; anything but loopback needs allow_remote
     allow_remote: bool = False
 
@@ -119,20 +121,76 @@ class Run(DrillSessionMixin):
         outcome, reason = self._outcome or ("failed", "no outcome recorded")
         return RunResult(self.run_id, self.run_dir, outcome, reason)
 
+    def resume(self, journaled: Sequence[Event]) -> RunResult:
+        """Carry on a drill whose harness died, from its journal so far (see harness.resume):
+        the stack is adopted, live faults are taken over, people carry on. Winds down as execute()."""
+        try:
+            self.states.move(RunState.RESUMING)
+            self._connect()
+            held, lapsed = self._take_over_faults(journaled)
+            self.journal.append("run.resumed", pid=os.getpid(), faults_held=held, faults_lapsed=lapsed)
+            self._serve(Tokens.read(self.run_dir))
+            self.states.move(RunState.INJECTED)
+            self._respond()
+        except KeyboardInterrupt:
+            self._finish("aborted", "interrupted (Ctrl-C or SIGTERM)")
+        except Exception as exc:
+            log.exception("resumed drill failed")
+            self._finish("failed", f"{type(exc).__name__}: {exc}")
+        finally:
+            self._wind_down()
+        outcome, reason = self._outcome or ("failed", "no outcome recorded")
+        return RunResult(self.run_id, self.run_dir, outcome, reason)
+
+    def _take_over_faults(self, journaled: Sequence[Event]) -> tuple[list[int], list[int]]:
+        """Every fault the dead harness left live, held again (lease renewed now) or, if its lease
+        undid it meanwhile, journaled as reverted by the lease; the schedule carries on."""
+        assert self.faults is not None and self.ctx is not None
+        faults = self.drill.scenario.faults
+        injected = {e.data["index"]: e for e in journaled if e.kind == "fault.injected"}
+        reverted = {e.data["index"] for e in journaled if e.kind == "fault.reverted"}
+        start = next(e.t_s for e in journaled if e.kind == "run.state" and e.data.get("to") == "injected")
+        self.schedule = FaultSchedule.of(faults, start, already={i: e.t_s for i, e in injected.items()},
+                                         over=reverted)
+        held, lapsed = [], []
+        for index, event in sorted(injected.items()):
+            if index in reverted:
+                continue
+            live = reattach(faults[index], event.data, self.ctx)
+            if live is None:
+                self.journal.append("fault.reverted", index=index, type=faults[index].type, how="lease", ok=True)
+                lapsed.append(index)
+                continue
+            live.renew(self.ctx)
+            self.faults.adopt(index, live)
+            held.append(index)
+        if held:
+            self.monitor.arm_restoration(start)
+        return held, lapsed
+
     def _start(self) -> None:
         self.states.move(RunState.STARTING)
         began = time.monotonic()
         self.backend.up()
         self.journal.append("stack.up", services=self.backend.services(), up_s=round(time.monotonic() - began, 3))
+        self._connect()
+        self._serve(issue_tokens(self.run_dir))
+
+    def _connect(self) -> None:
+        """The fault context and the fault stack, on the stack that is up."""
         stack = self.drill.scenario.stack
-        nodes = stack.nodes
         self.ctx = FaultContext(self.backend, ControlPlane(self._port_of(stack.control_plane)),
-                                LoadBalancer(self._port_of(stack.balancer)), nodes, self.run_id,
+                                LoadBalancer(self._port_of(stack.balancer)), stack.nodes, self.run_id,
                                 self.run_dir / "leases", self._proxy_api())
         self.faults = FaultStack(self.journal, self.ctx)
+
+    def _serve(self, tokens: Tokens) -> None:
+        """Paging, the control API, the monitor's clock, the load and the probes."""
+        stack = self.drill.scenario.stack
+        nodes = stack.nodes
         self.pager = Pager(self.journal, self.drill.paging, self.run_id, self.drill.title)
         self.pager.start()
-        self.tokens = issue_tokens(self.run_dir)
+        self.tokens = tokens
         self.control = ControlServer(create_app(self, self.tokens), run_dir=self.run_dir, run_id=self.run_id,
                                      host=self.options.listen, allow_remote=self.options.allow_remote)
         self.control.start()
@@ -223,7 +281,7 @@ class Run(DrillSessionMixin):
         self._stop.set()
         if self.responder is not None:
             self.responder.stop()
-        if self.states.state in (RunState.BASELINE, RunState.INJECTED):
+        if self.states.state in (RunState.BASELINE, RunState.INJECTED, RunState.RESUMING):
             self.states.move(RunState.REVERTING)
         if self.faults is not None:
             self.faults.revert_all("end of drill" if self._outcome and self._outcome[0] == "resolved" else "abort")
@@ -339,5 +397,5 @@ def prepare_run(drill: Drill, options: RunOptions) -> Run:
     journal = Journal.open(run_dir / "journal.jsonl")
     run = Run(drill=drill, run_id=run_id, run_dir=run_dir, journal=journal, backend=backend, options=options,
               rng=rng)
-    run.plan()
+    run.plan(options.drill_file)
     return run

@@ -11,6 +11,7 @@ from harness.timeline import Journal
 
 class RunState(StrEnum):
     CREATED = "created"
+    RESUMING = "resuming"  # a new harness takes over a drill whose harness died (--resume)
     STARTING = "starting"  # stack coming up, load starting
     BASELINE = "baseline"  # healthy traffic, decoy changes, steady-state check
     INJECTED = "injected"  # the fault is live; the team responds
@@ -20,7 +21,8 @@ class RunState(StrEnum):
 
 
 _MOVES: dict[RunState, frozenset[RunState]] = {
-    RunState.CREATED: frozenset({RunState.STARTING, RunState.TEARING_DOWN}),
+    RunState.CREATED: frozenset({RunState.STARTING, RunState.RESUMING, RunState.TEARING_DOWN}),
+    RunState.RESUMING: frozenset({RunState.INJECTED, RunState.REVERTING, RunState.TEARING_DOWN}),
     RunState.STARTING: frozenset({RunState.BASELINE, RunState.TEARING_DOWN}),
     RunState.BASELINE: frozenset({RunState.INJECTED, RunState.REVERTING, RunState.TEARING_DOWN}),
     RunState.INJECTED: frozenset({RunState.REVERTING}),

@@ -19,10 +19,18 @@ class FaultSchedule:
     _ends: list[tuple[float, int]] = field(default_factory=list)  # (revert at, index)
 
     @classmethod
-    def of(cls, faults: tuple[Fault, ...], start_t_s: float) -> FaultSchedule:
-        pending = sorted(((start_t_s + fault.at_s, index, fault) for index, fault in enumerate(faults)),
-                         key=lambda item: (item[0], item[1]))
-        return cls(start_t_s, pending)
+    def of(cls, faults: tuple[Fault, ...], start_t_s: float, already: dict[int, float] | None = None,
+           over: set[int] | None = None) -> FaultSchedule:
+        """The schedule from `start_t_s`; `already` (index -> when) were injected, `over` reverted
+        since (a resumed drill carries on from its journal)."""
+        already, over = already or {}, over or set()
+        pending = sorted(((start_t_s + fault.at_s, index, fault) for index, fault in enumerate(faults)
+                          if index not in already), key=lambda item: (item[0], item[1]))
+        schedule = cls(start_t_s, pending)
+        for index, at in already.items():
+            if index not in over:
+                schedule.injected(index, faults[index], at)
+        return schedule
 
     def due_injections(self, now_t_s: float) -> list[tuple[int, Fault]]:
         due = [(index, fault) for at, index, fault in self._pending if at <= now_t_s]

@@ -38,6 +38,8 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "run.state": "state machine transition: from, to",
     "run.aborted": "the drill stops early: reason (safety limit, facilitator, signal)",
     "run.finished": "the drill is over: outcome, run_dir",
+    "run.resumed": "a new harness took the drill over: pid, faults_held, faults_lapsed (indexes; a lapsed "
+                   "fault's lease undid it)",
     "stack.up": "the stack is healthy: services, up_s",
     "stack.down": "the stack is torn down (or kept): kept",
     "load.started": "users, rate_per_s",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,7 +45,10 @@ class Injected(Protocol):
 
 
 Injector = Callable[[Any, FaultContext], Injected]
+# (the spec, what fault.injected journaled, ctx) -> the live fault, or None if its lease undid it
+Reattacher = Callable[[Any, Mapping[str, Any], FaultContext], "Injected | None"]
 _REGISTRY: dict[str, Injector] = {}
+_REATTACHERS: dict[str, Reattacher] = {}
 
 
 def register(fault_type: str) -> Callable[[Injector], Injector]:
@@ -53,6 +56,18 @@ def register(fault_type: str) -> Callable[[Injector], Injector]:
         _REGISTRY[fault_type] = injector
         return injector
     return decorate
+
+
+def reattacher(fault_type: str) -> Callable[[Reattacher], Reattacher]:
+    """Register how a resumed harness takes over a live fault of this type (`gamedrill run --resume`)."""
+    def decorate(function: Reattacher) -> Reattacher:
+        _REATTACHERS[fault_type] = function
+        return function
+    return decorate
+
+
+def reattach(spec: Any, journaled: Mapping[str, Any], ctx: FaultContext) -> Injected | None:
+    return _REATTACHERS[spec.type](spec, journaled, ctx)
 
 
 def injector_for(fault_type: str) -> Injector:
@@ -84,6 +99,11 @@ class FaultStack:
     @property
     def active(self) -> list[Injected]:
         return [injected for _, injected in self._stack]
+
+    def adopt(self, index: int, injected: Injected) -> None:
+        """A fault a dead harness injected and a resumed one holds now (no new fault.injected)."""
+        with self._lock:
+            self._stack.append((index, injected))
 
     def revert(self, index: int, how: str) -> None:
         """Revert one fault now (its duration is over); the others stay."""

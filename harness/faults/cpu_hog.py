@@ -9,8 +9,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from harness.faults.base import FaultContext, register
-from harness.faults.leased import LeasedProcessFault, lease_path, open_lease
+from harness.faults.base import FaultContext, reattacher, register
+from harness.faults.leased import LeasedProcessFault, lease_path, open_lease, reattach_leased
 from harness.spec import CpuHogFault
 
 _HOG = """\
@@ -40,3 +40,6 @@ def cpu_hog(spec: CpuHogFault, ctx: FaultContext) -> LeasedProcessFault:
     recipe = {"kill": [hog.pid for hog in hogs]}
     held = open_lease(ctx, "cpu_hog", spec.ttl_s, recipe, path=lease)
     return LeasedProcessFault("cpu_hog", spec.ttl_s, held, recipe, {"cores": spec.cores, "pids": recipe["kill"]})
+
+
+reattacher("cpu_hog")(reattach_leased)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import resource
 
-from harness.faults.base import FaultContext, register
-from harness.faults.leased import LeasedProcessFault, open_lease
+from harness.faults.base import FaultContext, reattacher, register
+from harness.faults.leased import LeasedProcessFault, open_lease, reattach_leased
 from harness.spec import FdLimitFault
 
 
@@ -21,3 +21,6 @@ def fd_limit(spec: FdLimitFault, ctx: FaultContext) -> LeasedProcessFault:
         resource.prlimit(pid, resource.RLIMIT_NOFILE, (min(spec.nofile, soft), hard))
     return LeasedProcessFault("fd_limit", spec.ttl_s, lease, recipe,
                               {"service": spec.service, "nofile": spec.nofile, "pids": list(before)})
+
+
+reattacher("fd_limit")(reattach_leased)

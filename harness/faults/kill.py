@@ -9,10 +9,12 @@ them). SIGSTOP is not offered here: a frozen service is the `pause` fault, with 
 from __future__ import annotations
 
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from harness.faults.base import FaultContext, register
+from harness.faults.base import FaultContext, reattacher, register
 from harness.faults.lease import LeaseFile
 from harness.faults.leased import open_lease
 from harness.spec import SignalFault
@@ -56,5 +58,15 @@ def send_signal(spec: SignalFault, ctx: FaultContext) -> SentSignal:
         recipe = {"respawn": [{**ctx.backend.respawn_recipe(spec.service), "unless_alive": targets}]}
         lease = open_lease(ctx, "signal", spec.ttl_s, recipe)
     ctx.backend.signal(spec.service, sig, targets)
-    return SentSignal("signal", spec.service, spec.ttl_s, lease,
-                      {"service": spec.service, "signal": spec.signal, "pids": targets})
+    detail = {"service": spec.service, "signal": spec.signal, "pids": targets}
+    if lease is not None:
+        detail["lease_file"] = str(lease.path)
+    return SentSignal("signal", spec.service, spec.ttl_s, lease, detail)
+
+
+@reattacher("signal")
+def reattach_signal(spec: SignalFault, journaled: Mapping[str, Any], ctx: FaultContext) -> SentSignal:
+    """Still to take back (by restarting what is gone), whether or not its lease already did."""
+    lease = LeaseFile.adopt(Path(journaled["lease_file"])) if "lease_file" in journaled else None
+    detail = {key: value for key, value in journaled.items() if key not in ("index", "type", "ttl_s")}
+    return SentSignal("signal", spec.service, spec.ttl_s, lease, detail)

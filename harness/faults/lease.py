@@ -14,6 +14,8 @@ from typing import Any
 class LeaseFile:
     """One fault's lease: a JSON recipe to undo it, renewed by touching the file."""
 
+    watcher: subprocess.Popen[bytes] | None
+
     def __init__(self, path: Path, ttl_s: float, revert: dict[str, Any], run_id: str) -> None:
         self.path = path
         tmp = path.with_suffix(".tmp")
@@ -25,6 +27,19 @@ class LeaseFile:
                                             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
                                             start_new_session=True)  # must survive the harness
 
+    @classmethod
+    def adopt(cls, path: Path) -> LeaseFile | None:
+        """A lease a dead harness held, if its watcher has not undone it yet (the file is there)."""
+        if not path.exists():
+            return None
+        lease = cls.__new__(cls)
+        lease.path, lease.watcher = path, None  # its watcher runs on, in its own session
+        return lease
+
+    def recipe(self) -> dict[str, Any]:
+        revert: dict[str, Any] = json.loads(self.path.read_text())["revert"]
+        return revert
+
     def renew(self) -> None:
         os.utime(self.path)
 
@@ -32,6 +47,8 @@ class LeaseFile:
         """The harness undid the fault itself: the watcher sees the file gone and exits."""
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+        if self.watcher is None:
+            return  # adopted: not our child to wait for; it sees the file gone and leaves
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.watcher.wait(timeout=2)
         if self.watcher.poll() is None:

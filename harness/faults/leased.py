@@ -7,6 +7,7 @@ there is no moment when the fault exists and nobody outside the harness can undo
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ class LeasedProcessFault:
     recipe: dict[str, Any]
     detail: dict[str, Any] = field(default_factory=dict)
     reverted: bool = False
+
+    def __post_init__(self) -> None:
+        self.detail.setdefault("lease_file", str(self.lease.path))  # a resumed harness takes it over
 
     def renew(self, ctx: FaultContext) -> None:
         if not self.reverted:
@@ -50,3 +54,12 @@ def open_lease(ctx: FaultContext, name: str, ttl_s: float, recipe: dict[str, Any
     """Write the lease (and start its watcher) for a fault about to be applied."""
     ctx.lease_dir.mkdir(parents=True, exist_ok=True)
     return LeaseFile(path or lease_path(ctx, name), ttl_s, recipe, ctx.run_id)
+
+
+def reattach_leased(spec: Any, journaled: Mapping[str, Any], ctx: FaultContext) -> LeasedProcessFault | None:
+    """The fault again, if its watcher has not undone it (its lease file is still there)."""
+    lease = LeaseFile.adopt(Path(str(journaled["lease_file"])))
+    if lease is None:
+        return None
+    detail = {key: value for key, value in journaled.items() if key not in ("index", "type", "ttl_s")}
+    return LeasedProcessFault(spec.type, spec.ttl_s, lease, lease.recipe(), detail)

@@ -6,11 +6,12 @@ Each carries the proxy's lease extension (`ttl_s`): the proxy itself removes the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import StackError
-from harness.faults.base import FaultContext, register
+from harness.faults.base import FaultContext, reattacher, register
 from harness.shopapi import Toxiproxy
 from harness.spec import LinkDownFault, ToxicFault
 
@@ -44,7 +45,7 @@ class InjectedToxic:
 
 @register("toxic")
 def add_toxic(spec: ToxicFault, ctx: FaultContext) -> InjectedToxic:
-    name = f"gamedrill-{spec.toxic}-{spec.stream}"
+    name = toxic_name(spec)
     body = {"name": name, "type": spec.toxic, "stream": spec.stream, "toxicity": spec.toxicity,
             "attributes": dict(spec.attributes), "ttl_s": spec.ttl_s}
     created = _proxy(ctx).add_toxic(spec.proxy, body)
@@ -86,3 +87,26 @@ def _lease_kept(answer: dict[str, Any]) -> str:
     if "ttl_s_left" in answer:
         return "held by the proxy"
     return "not enforced: this proxy ignores ttl_s (real Toxiproxy?); only the harness reverts it"
+
+
+def toxic_name(spec: ToxicFault) -> str:
+    return f"gamedrill-{spec.toxic}-{spec.stream}"
+
+
+@reattacher("toxic")
+def reattach_toxic(spec: ToxicFault, journaled: Mapping[str, Any], ctx: FaultContext) -> InjectedToxic | None:
+    """The toxic again, if the proxy still has it (its lease may have run out meanwhile)."""
+    name = toxic_name(spec)
+    toxics = _proxy(ctx).proxies().get(spec.proxy, {}).get("toxics", [])
+    if not any(toxic.get("name") == name for toxic in toxics):
+        return None
+    detail = {key: value for key, value in journaled.items() if key not in ("index", "type", "ttl_s")}
+    return InjectedToxic("toxic", spec.proxy, name, spec.ttl_s, detail)
+
+
+@reattacher("link_down")
+def reattach_link(spec: LinkDownFault, journaled: Mapping[str, Any], ctx: FaultContext) -> CutLink | None:
+    """The cut link again, if the proxy has not re-opened it (its lease may have run out)."""
+    if _proxy(ctx).proxies().get(spec.proxy, {}).get("enabled", True):
+        return None
+    return CutLink("link_down", spec.proxy, spec.ttl_s, {"proxy": spec.proxy, "lease": journaled.get("lease")})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import signal
 
-from harness.faults.base import FaultContext, register
-from harness.faults.leased import LeasedProcessFault, open_lease
+from harness.faults.base import FaultContext, reattacher, register
+from harness.faults.leased import LeasedProcessFault, open_lease, reattach_leased
 from harness.spec import PauseFault
 
 
@@ -16,3 +16,6 @@ def pause(spec: PauseFault, ctx: FaultContext) -> LeasedProcessFault:
     lease = open_lease(ctx, "pause", spec.ttl_s, recipe)  # before the fault: never unguarded
     ctx.backend.signal(spec.service, signal.SIGSTOP)
     return LeasedProcessFault("pause", spec.ttl_s, lease, recipe, {"service": spec.service, "pids": pids})
+
+
+reattacher("pause")(reattach_leased)

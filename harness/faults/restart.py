@@ -4,10 +4,11 @@ the service runs."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.faults.base import FaultContext, register
+from harness.faults.base import FaultContext, reattacher, register
 from harness.spec import RestartFault
 
 
@@ -39,3 +40,8 @@ def restart(spec: RestartFault, ctx: FaultContext) -> Restarted:
     after = [p.pid for p in ctx.backend.processes(spec.service)]
     return Restarted("restart", spec.service, spec.ttl_s, {"service": spec.service, "pids_before": before,
                                                             "pids_after": after})
+
+
+@reattacher("restart")
+def reattach_restart(spec: RestartFault, journaled: Mapping[str, Any], ctx: FaultContext) -> Restarted:
+    return Restarted("restart", spec.service, spec.ttl_s, {"service": spec.service})

@@ -10,11 +10,12 @@ infections, it heals none).
 from __future__ import annotations
 
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import StackError
-from harness.faults.base import FaultContext, register
+from harness.faults.base import FaultContext, reattacher, register
 from harness.spec import RolloutFault
 from harness.workers import find_hung_workers
 
@@ -74,4 +75,16 @@ def inject_rollout(spec: RolloutFault, ctx: FaultContext) -> InjectedRollout:
     detail = {"kind": spec.artifact.kind, "version": spec.artifact.version, "canary": spec.canary,
               "rollout_id": rollout["id"], "change": str(spec.change), "change_ids": rollout["change_ids"]}
     return InjectedRollout(name="rollout", rollout_id=rollout["id"], kind=spec.artifact.kind, ttl_s=spec.ttl_s,
+                           detail=detail)
+
+
+@reattacher("rollout")
+def reattach_rollout(spec: RolloutFault, journaled: Mapping[str, Any], ctx: FaultContext) -> InjectedRollout | None:
+    """The rollout again, if its lease still holds (else the control plane rolled it back)."""
+    rollout_id = int(journaled["rollout_id"])
+    state = next((r for r in ctx.control_plane.rollouts() if r["id"] == rollout_id), None)
+    if state is None or "ttl_s_left" not in state:
+        return None
+    detail = {key: value for key, value in journaled.items() if key not in ("index", "type", "ttl_s")}
+    return InjectedRollout(name="rollout", rollout_id=rollout_id, kind=spec.artifact.kind, ttl_s=spec.ttl_s,
                            detail=detail)

@@ -41,7 +41,7 @@ from harness.stack.docker_engine import (
     project_name,
     remove_project,
 )
-from harness.stack.ports import release_ports
+from harness.stack.ports import ports_of, release_ports
 from harness.stack.startorder import Probe, start_in_order, wait_healthy
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,19 @@ class DockerBackend:
             self._compose_file = None
             self._write_state()
             release_ports(self.project.allocated_ports())
+
+    @classmethod
+    def adopt(cls, project: ComposeProject, workdir: Path, run_id: str,
+              client: docker.DockerClient | None = None) -> DockerBackend:
+        """The containers a dead harness left running (its compose project), to carry on with."""
+        backend = cls(project, workdir, run_id, client)
+        backend._cli = find_compose_cli()
+        backend._compose_file = file_for_cli(backend._cli, project.path, workdir)
+        gone = [name for name in project.services if not (backend._state(name) or {}).get("Running")]
+        if gone:
+            raise StackError(f"the stack of run {run_id} is not all up any more ({', '.join(gone)} not running): "
+                             "nothing to resume; `gamedrill cleanup` removes the rest")
+        return backend
 
     def __enter__(self) -> DockerBackend:
         return self
@@ -293,6 +306,7 @@ class DockerBackend:
         running = self._compose_file is not None
         state = {"run_id": self.run_id, "backend": "docker", "project": self.project.name,
                  "compose_project": self.compose_project, "compose": str(self.project.path),
+                 "ports": ports_of(self.project),
                  "services": {name: {"port": spec.port} for name, spec in self.project.services.items()}
                  if running else {}}
         tmp = self.workdir / "stack.json.tmp"

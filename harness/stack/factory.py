@@ -35,6 +35,26 @@ def backend_for(project: ComposeProject, workdir: Path, run_id: str, backend: st
     return BACKENDS[backend](project, workdir, run_id)
 
 
+def _adopt_docker(project: ComposeProject, workdir: Path, run_id: str) -> StackBackend:
+    from harness.stack.docker import DockerBackend
+
+    return DockerBackend.adopt(project, workdir, run_id)
+
+
+# name -> how to take over the stack a dead harness left running (see `gamedrill run --resume`).
+ADOPTERS: dict[str, Callable[[ComposeProject, Path, str], StackBackend]] = {
+    "local": LocalBackend.adopt,
+    "docker": _adopt_docker,
+}
+
+
+def adopt_backend(project: ComposeProject, workdir: Path, run_id: str, backend: str) -> StackBackend:
+    """The backend of a running stack, from the run directory's stack.json."""
+    if backend not in ADOPTERS:
+        raise StackError(f"unknown backend {backend!r}; available: {', '.join(ADOPTERS)}")
+    return ADOPTERS[backend](project, workdir, run_id)
+
+
 def open_backend(compose_path: Path, workdir: Path, run_id: str, backend: str = "local",
                  overrides: Mapping[str, str] | None = None) -> StackBackend:
     """Parse the compose file (nothing starts if it is bad) and return an idle backend."""

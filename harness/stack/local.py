@@ -27,7 +27,7 @@ from harness.stack import procfs
 from harness.stack.base import Endpoint, ProcessInfo, ProcessRole
 from harness.stack.compose_model import ComposeProject, Service
 from harness.stack.health import run_probes
-from harness.stack.ports import release_ports
+from harness.stack.ports import ports_of, release_ports
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,32 @@ _PASSED_THROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
 
 @dataclass
 class _Running:
-    popen: subprocess.Popen[bytes]
-    log: IO[bytes]
+    """A service's process group: started here, or adopted from a harness that died (no Popen)."""
 
-    @property
-    def pgid(self) -> int:
-        return self.popen.pid  # each service leads its own session and process group
+    pgid: int  # each service leads its own session and process group
+    popen: subprocess.Popen[bytes] | None = None
+    log: IO[bytes] | None = None
+
+    def poll(self) -> int | None:
+        """The exit status, or None while it runs (an adopted group: -1 once its leader is gone)."""
+        if self.popen is not None:
+            return self.popen.poll()
+        return None if procfs.is_alive(self.pgid) else -1
+
+    def wait(self, timeout_s: float) -> None:
+        if self.popen is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(timeout=timeout_s)
+            return
+        deadline = time.monotonic() + timeout_s
+        while procfs.is_alive(self.pgid) and time.monotonic() < deadline:
+            time.sleep(0.01)  # not our child: nothing to wait() on, so its /proc entry is watched
+
+    def close(self) -> None:
+        if self.popen is not None:
+            self.popen.wait()
+        if self.log is not None:
+            self.log.close()
 
 
 class LocalBackend:
@@ -81,7 +101,7 @@ class LocalBackend:
                 return False
             if dependency not in self._running:
                 return False
-            if condition == "service_completed_successfully" and self._running[dependency].popen.poll() != 0:
+            if condition == "service_completed_successfully" and self._running[dependency].poll() != 0:
                 return False
         return True
 
@@ -104,6 +124,22 @@ class LocalBackend:
             self._reap(name, proc, deadline)
         self._write_state()
         release_ports(self.project.allocated_ports())
+
+    @classmethod
+    def adopt(cls, project: ComposeProject, workdir: Path, run_id: str) -> LocalBackend:
+        """The stack a dead harness left running, from its stack.json: same processes, same ports."""
+        backend = cls(project, workdir, run_id)
+        state = json.loads((workdir / "stack.json").read_text())
+        for name, service in state["services"].items():
+            if name not in project.services:
+                raise StackError(f"stack.json names {name!r}, which {project.path} does not have")
+            if procfs.is_alive(int(service["pgid"])):
+                backend._running[name] = _Running(int(service["pgid"]))
+        gone = [name for name in project.services if name not in backend._running]
+        if gone:
+            raise StackError(f"the stack of run {run_id} is not all up any more ({', '.join(gone)} gone): "
+                             "nothing to resume; `gamedrill cleanup` removes the rest")
+        return backend
 
     def __enter__(self) -> LocalBackend:
         return self
@@ -137,7 +173,7 @@ class LocalBackend:
         if proc is None:
             return []
         members = procfs.group_members(proc.pgid)
-        leader = proc.popen.pid
+        leader = proc.pgid
         has_children = any(m.ppid == leader for m in members)
         infos = []
         for member in sorted(members, key=lambda m: (m.pid != leader, m.pid)):
@@ -210,7 +246,7 @@ class LocalBackend:
         except OSError as exc:
             log.close()
             raise StackError(f"cannot start {spec.name!r}: {' '.join(spec.command)}: {exc.strerror}") from exc
-        self._running[spec.name] = _Running(popen, log)
+        self._running[spec.name] = _Running(popen.pid, popen, log)
         self._write_state()
 
     def _wait_healthy(self, names: list[str], deadline: float) -> None:
@@ -227,7 +263,7 @@ class LocalBackend:
         results = run_probes({s.name: s.healthcheck for s in checked if s.healthcheck},
                              cwd={s.name: s.workdir for s in checked})
         for spec in specs:
-            if spec.name not in self._running or self._running[spec.name].popen.poll() is not None:
+            if spec.name not in self._running or self._running[spec.name].poll() is not None:
                 results[spec.name] = False
             elif spec.healthcheck is None:
                 results[spec.name] = True
@@ -236,7 +272,7 @@ class LocalBackend:
     def _fail_if_exited(self, names: list[str]) -> None:
         for name in names:
             proc = self._running.get(name)
-            code = proc.popen.poll() if proc else None
+            code = proc.poll() if proc else None
             if proc is not None and code is not None:
                 raise StackError(f"service {name!r} exited with status {code} while starting:\n"
                                  f"{self.log_tail(name, 20)}")
@@ -249,8 +285,7 @@ class LocalBackend:
     @classmethod
     def _reap(cls, name: str, proc: _Running, deadline: float) -> None:
         """Wait for the group to exit by `deadline`, then SIGKILL whatever is left of it."""
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
+        proc.wait(max(0.0, deadline - time.monotonic()))
         killed = False
         while procfs.group_members(proc.pgid):
             if time.monotonic() >= deadline and not killed:
@@ -259,11 +294,11 @@ class LocalBackend:
                 cls._send_group(proc, signal.SIGKILL)
                 killed = True
             time.sleep(0.01)
-        proc.popen.wait()
-        proc.log.close()
+        proc.close()
 
     def _write_state(self) -> None:
-        state = {"run_id": self.run_id, "project": self.project.name, "compose": str(self.project.path),
+        state = {"run_id": self.run_id, "backend": "local", "project": self.project.name,
+                 "compose": str(self.project.path), "ports": ports_of(self.project),
                  "services": {name: {"pgid": proc.pgid, "port": self.project.services[name].port}
                               for name, proc in self._running.items()}}
         tmp = self.workdir / "stack.json.tmp"

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from harness.errors import StackError
+from harness.stack.compose_model import ComposeProject
 
 RESERVATIONS = Path(tempfile.gettempdir()) / "gamedrill-ports"
 LOWEST_PORT = 20000  # below: well-known and registered services people run
@@ -49,6 +50,11 @@ def allocate_ports(names: Iterable[str], host: str = "127.0.0.1") -> dict[str, i
 
 def free_port(host: str = "127.0.0.1") -> int:
     return allocate_ports(["port"], host)["port"]
+
+
+def ports_of(project: ComposeProject) -> dict[str, str]:
+    """The run's `*_PORT` variables (what stack.json keeps, so a resumed run finds its stack)."""
+    return {name: value for name, value in project.variables.items() if name.endswith("_PORT")}
 
 
 def release_ports(ports: Iterable[int]) -> None:

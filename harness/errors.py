@@ -38,6 +38,14 @@ class Problem:
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
+def shown(value: object, limit: int = 40) -> str:
+    """`repr(value)` for a message, cut short when long (a 4000-digit number, a whole script)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**limit:
+        return f"a number of {int(abs(value).bit_length() * 0.30103) + 1} digits"  # str() may refuse it
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 5]}...{text[-2:]}"
+
+
 class InputError(GamedrillError):
     """A user-supplied file is wrong; carries every problem found, not just the first."""
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from harness.compression import compress
 from harness.spec import Drill
 from harness.stack.compose import load_compose
+from harness.stack.roles import check_stack_roles
 
 
 def _fault_words(fault: Any) -> str:
@@ -20,12 +22,14 @@ def _fault_words(fault: Any) -> str:
 
 
 def describe_plan(drill: Drill) -> list[str]:
-    """The plan as lines of text; parses the compose file (so it is checked) but starts nothing."""
+    """The plan as lines of text; checks the compose file and the stack's roles in it, starts nothing."""
     factor = drill.time_compression
     drill = compress(drill)
     scenario = drill.scenario
     project = load_compose(scenario.stack.compose_file, allocate=False)
-    inject = (f"{drill.inject_after_s:g} s after the baseline" if drill.surprise_window_s is None
+    check_stack_roles(scenario, project)
+    # Without a surprise window the delay is fixed (no draw): the runner's own default applies.
+    inject = (f"{drill.inject_delay_s(random.Random(0)):g} s after the baseline" if drill.surprise_window_s is None
               else f"at a random moment {drill.surprise_window_s[0]:g}-{drill.surprise_window_s[1]:g} s "
                    "after the baseline")
     lines = [

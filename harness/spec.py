@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from harness.errors import Problem, SpecError
+from harness.errors import ComposeError, Problem, SpecError
 from harness.spec_base import Issues, SpecModel
 from harness.spec_drill import Drill, Load, ShopMix, Targets, Team
 from harness.spec_scenario import (
@@ -59,7 +59,9 @@ from harness.spec_steps import (
     Update,
     WaitFor,
 )
-from harness.yamlsrc import FieldPath, PathItem, YamlSource, load_yaml
+from harness.stack.compose import load_compose
+from harness.stack.roles import stack_role_issues
+from harness.yamlsrc import FieldPath, YamlSource, load_yaml, path_in, said
 
 __all__ = [
     "STEP_MODELS",
@@ -160,7 +162,19 @@ def _check_file(path: Path) -> list[Problem]:
 
 
 def _check_scenario(source: YamlSource) -> Checked[Scenario]:
-    return _validate(source, Scenario, source.data)
+    scenario, problems = _validate(source, Scenario, source.data)
+    if scenario is None:
+        return None, problems
+    return scenario, _stack_problems(source, scenario)
+
+
+def _stack_problems(source: YamlSource, scenario: Scenario) -> list[Problem]:
+    """The compose file's own problems (at its lines), then each role naming no service of it."""
+    try:
+        project = load_compose(scenario.stack.compose_file, allocate=False)
+    except ComposeError as exc:
+        return list(exc.problems)
+    return [source.problem(where, message) for where, message in stack_role_issues(scenario, project)]
 
 
 def _check_drill(source: YamlSource) -> Checked[Drill]:
@@ -183,8 +197,13 @@ def _scenario_of_drill(source: YamlSource, written: Any) -> Checked[Scenario]:
     if not isinstance(written, str) or not written.strip():
         return None, [source.problem(("scenario",), "expected the path of a scenario file")]
     path = Path(os.path.normpath(source.path.parent / written))
-    if not path.is_file():
+    try:
+        path.stat()  # a FIFO or a device is there: load_yaml refuses it, naming it
+    except FileNotFoundError:
         return None, [source.problem(("scenario",), f"no such file: {path}")]
+    except (OSError, ValueError) as exc:  # a name too long, a symlink loop, a NUL byte
+        why = getattr(exc, "strerror", None) or exc
+        return None, [source.problem(("scenario",), f"cannot read {str(path)!r}: {why}")]
     try:
         scenario_source = load_yaml(path, SpecError)
     except SpecError as exc:
@@ -245,24 +264,18 @@ def _explain(error: ErrorDetails, where: FieldPath) -> tuple[FieldPath, str]:
         if tag_key.endswith("()"):
             return where, f"unknown step {ctx['tag']!r}; steps: {', '.join(STEP_MODELS)}"
         return (*where, tag_key), f"unknown {tag_key} {ctx['tag']!r}; expected one of: {ctx['expected_tags']}"
-    return where, error["msg"].removeprefix("Value error, ")
+    return where, said(error["type"], error["msg"], error.get("input"))
 
 
 def _yaml_path(data: Any, loc: tuple[int | str, ...]) -> FieldPath:
-    """Pydantic's error location as a path in the file: union tags and dict-key markers dropped."""
-    path: list[PathItem] = []
-    node = data
-    for index, item in enumerate(loc):
-        if item == "[key]":
-            continue
-        in_map = isinstance(node, dict) and item in node
-        in_list = isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node)
-        if in_map or in_list:
-            node = node[item]
-        elif isinstance(node, dict) and any(node.get(key) == item for key in _TAG_KEYS):
-            continue
-        else:  # not in the file (a missing key): keep the rest as pydantic named it
-            path.extend(part for part in loc[index:] if part != "[key]")
-            break
-        path.append(item)
-    return tuple(path)
+    """Pydantic's error location as a path in the file; a tagged union's tag value is dropped too
+    (once per mapping: `faults.0.toxic.toxic` is the tag `type: toxic`, then the field `toxic`)."""
+    tagged: set[int] = set()
+
+    def is_tag(node: Any, item: int | str) -> bool:
+        if isinstance(node, dict) and id(node) not in tagged and any(node.get(key) == item for key in _TAG_KEYS):
+            tagged.add(id(node))
+            return True
+        return False
+
+    return path_in(data, loc, is_tag)

@@ -1,7 +1,8 @@
 """Building blocks shared by the scenario and drill models: the base model, field types, issues.
 
-Numbers are strict (YAML `true` is not a count, `"5"` is not a duration) and every model is
-frozen and refuses unknown keys, so a typo in a drill file is an error, never a silent default.
+Numbers are strict (YAML `true` is not a count, `"5"` is not a duration), finite (`.inf` and
+`.nan` are refused: an infinite lease is no lease) and bounded, and every model is frozen and
+refuses unknown keys, so a typo in a drill file is an error, never a silent default.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ Issue = tuple[FieldPath, str]
 
 
 class SpecModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False, allow_inf_nan=False)
 
 
 class Issues(ValueError):
@@ -64,9 +65,10 @@ NodeName = Slug
 ActionName = Slug
 Person = Text
 Version = Annotated[str, StringConstraints(min_length=1), AfterValidator(_version)]
+MAX_SECONDS = 7 * 24 * 3600  # no drill schedule, target or window is longer than a week
 Count = Annotated[int, Field(strict=True, ge=0)]
-Seconds = Annotated[float, Field(strict=True, ge=0)]
-PositiveSeconds = Annotated[float, Field(strict=True, gt=0)]
+Seconds = Annotated[float, Field(strict=True, ge=0, le=MAX_SECONDS)]
+PositiveSeconds = Annotated[float, Field(strict=True, gt=0, le=MAX_SECONDS)]
 Fraction = Annotated[float, Field(strict=True, ge=0, le=1)]
 
 
@@ -76,8 +78,14 @@ def resolve_path(value: Path, info: ValidationInfo, must_exist: bool = True) -> 
     base_dir = context.get("base_dir")
     if base_dir is None:  # built in code, not loaded from a file: nothing to be relative to
         return value
+    if "\0" in str(value):
+        raise ValueError(f"{str(value)!r} holds a NUL byte: not a path")
     resolved = Path(os.path.normpath(Path(base_dir) / value))
-    if must_exist and not resolved.exists():
+    try:
+        exists = resolved.exists()
+    except OSError as exc:  # a name too long, a symlink loop...
+        raise ValueError(f"cannot use {resolved}: {exc.strerror}") from None
+    if must_exist and not exists:
         raise ValueError(f"no such file: {resolved}")
     return resolved
 

@@ -44,9 +44,13 @@ class ShopMix(SpecModel):
         return self
 
 
+MAX_USERS = 10_000  # simulated users of one Locust process
+MAX_RATE_PER_S = 10_000.0
+
+
 class Load(SpecModel):
-    users: int = Field(strict=True, ge=1)
-    rate_per_s: float = Field(strict=True, gt=0)  # total requests per second, all users together
+    users: int = Field(strict=True, ge=1, le=MAX_USERS)
+    rate_per_s: float = Field(strict=True, gt=0, le=MAX_RATE_PER_S)  # total requests per second, all users together
     mix: ShopMix = Field(default_factory=ShopMix)  # the sample shop's user
     # Any other stack: GETs of these paths, by weight (then `mix` does not apply).
     paths: dict[str, float] | None = None
@@ -137,7 +141,7 @@ class Drill(SpecModel):
     baseline_s: Seconds
     inject_after_s: Seconds | None = None  # fixed delay after the baseline...
     surprise_window_s: tuple[Seconds, Seconds] | None = None  # ...or a random one in [lo, hi]
-    time_compression: float = Field(default=1.0, strict=True, ge=1.0)  # 2.0: the schedule runs twice as fast
+    time_compression: float = Field(default=1.0, strict=True, ge=1.0, le=1000.0)  # 2.0: the schedule runs twice as fast
     team: Team
     targets: Targets = Field(default_factory=Targets)
     max_duration_s: PositiveSeconds

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, JsonValue, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, JsonValue, PlainValidator, ValidationInfo, field_validator, model_validator
 
+from harness.errors import shown
+from harness.proxy.toxics import REGISTRY, ValidatedToxic, wire_fields
+from harness.proxy.wire import INT_BOUND, MAX_TTL_S
 from harness.spec_base import (
     DEFAULT_COMPOSE_FILE,
     ActionName,
@@ -31,6 +34,10 @@ from harness.spec_base import (
 ChangeKind = Literal["deploy", "config_push", "script_push"]
 Metric = Literal["error_rate", "p99_ms", "p50_ms", "failed_requests"]
 SchemaVersion = Annotated[int, Field(strict=True, ge=1)]
+# A lease longer than an hour is a mistake; the fault proxy takes up to MAX_TTL_S, the control plane any.
+MAX_LEASE_S = min(3600.0, MAX_TTL_S)
+MAX_BACKDATE_S = 10 * 365 * 24 * 3600
+MAX_NOFILE = 1 << 20  # Linux's default fs.nr_open: no process may hold more descriptors
 
 
 # ---- artifacts the control plane versions ------------------------------------------------
@@ -68,6 +75,10 @@ class Script(SpecModel):
             tree = ast.parse(source)
         except SyntaxError as exc:
             raise ValueError(f"SyntaxError: {exc.msg} (line {exc.lineno} of the script)") from None
+        except (RecursionError, MemoryError):
+            raise ValueError("the script's expressions are nested too deeply to parse") from None
+        except ValueError as exc:  # a NUL byte in the source
+            raise ValueError(f"the script cannot be parsed: {exc}") from None
         if not any(isinstance(node, ast.FunctionDef) and node.name == "adjust" for node in tree.body):
             raise ValueError("the script must define adjust(product, request)")
         return source
@@ -84,7 +95,8 @@ class Rollout(SpecModel):
     bake_s: Seconds | None = None  # None: the control plane's default bake
     author: Text
     description: str = ""
-    backdate_s: Seconds = 0.0  # logged this long ago: a latent change, outside the recent window
+    # Logged this long ago: a latent change, outside the recent window.
+    backdate_s: float = Field(default=0.0, strict=True, ge=0, le=MAX_BACKDATE_S)
 
     @property
     def change(self) -> ChangeRef:
@@ -105,7 +117,7 @@ class FaultBase(SpecModel):
     at_s: Seconds = 0.0  # offset from the start of injection
     duration_s: PositiveSeconds | None = None  # reverted this long after it came (None: at the end)
     # The fault reverts itself if its lease is not renewed; the harness renews every 2 s.
-    ttl_s: float = Field(default=30.0, strict=True, ge=6.0)
+    ttl_s: float = Field(default=30.0, strict=True, ge=6.0, le=MAX_LEASE_S)
 
 
 class RolloutFault(FaultBase, Rollout):
@@ -114,7 +126,16 @@ class RolloutFault(FaultBase, Rollout):
     type: Literal["rollout"]
 
 
-ToxicType = Literal["latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data"]
+def _known_toxic(name: str) -> str:
+    if name not in REGISTRY:  # the fault proxy's own toxics: what it can run is what a scenario may ask
+        raise ValueError(f"unknown toxic {name!r}; toxics: {', '.join(sorted(REGISTRY))}")
+    return name
+
+
+def _toxic_integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not -INT_BOUND <= value < INT_BOUND:
+        raise ValueError(f"{shown(value)} is not a 64-bit integer (Toxiproxy's attributes are whole numbers)")
+    return value
 
 
 class ToxicFault(FaultBase):
@@ -122,10 +143,29 @@ class ToxicFault(FaultBase):
 
     type: Literal["toxic"]
     proxy: Slug = "inventory"
-    toxic: ToxicType
+    toxic: Annotated[str, AfterValidator(_known_toxic)]
     stream: Literal["upstream", "downstream"] = "downstream"
     toxicity: Fraction = 1.0
-    attributes: dict[str, int | float] = Field(default_factory=dict)
+    attributes: dict[str, Annotated[int, PlainValidator(_toxic_integer)]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _attributes_of_the_toxic(self) -> ToxicFault:
+        """The names the proxy reads (it ignores others), with values it accepts at inject time."""
+        toxic_class = REGISTRY[self.toxic]
+        names = {f.metadata["wire"]: f.name for f in wire_fields(toxic_class)}
+        issues: list[Issue] = [(("attributes", key), f"{self.toxic} has no attribute {key!r} "
+                                f"(its attributes: {', '.join(names) or 'none'})")
+                               for key in self.attributes if key not in names]
+        toxic = None if issues else toxic_class(**{names[k]: v for k, v in self.attributes.items()})
+        if isinstance(toxic, ValidatedToxic):
+            try:
+                toxic.validate()
+            except ValueError as exc:
+                key, _, message = str(exc).partition(": ")
+                issues.append((("attributes", key), message) if key in self.attributes else
+                              (("attributes",), str(exc)))
+        raise_issues(issues)
+        return self
 
 
 class LinkDownFault(FaultBase):
@@ -163,7 +203,7 @@ class FdLimitFault(FaultBase):
 
     type: Literal["fd_limit"]
     service: Slug
-    nofile: int = Field(strict=True, ge=3)  # at or below what a process holds: no new descriptor at all
+    nofile: int = Field(strict=True, ge=3, le=MAX_NOFILE)  # at or below what a process holds: no new descriptor at all
 
 
 class CpuHogFault(FaultBase):
@@ -260,7 +300,7 @@ class Stack(SpecModel):
     # stack without them (then rollouts, decoy changes and lb isolation are not available).
     control_plane: Slug | None = "config"
     balancer: Slug | None = "lb"
-    probe_path: str = Field(default="/product/sku-001", pattern=r"^/\S*$")  # GET on each node; < 500 is up
+    probe_path: str = Field(default="/product/sku-001", pattern=r"^/[!-~]*$")  # GET on each node; < 500 is up
 
     @field_validator("compose_file")
     @classmethod

@@ -56,8 +56,9 @@ def test_missing_command_is_named(tmp_path: Path) -> None:
 
 def test_unknown_dependency_is_named(tmp_path: Path) -> None:
     path = write(tmp_path, "services:\n  app:\n    command: [x]\n    depends_on:\n      - db\n")
-    [problem] = problems_of(path)
-    assert problem.startswith(f"{path}:4:5: services.app.depends_on.db: unknown service 'db'")
+    assert problems_of(path) == [f"{path}:5:9: services.app.depends_on[0]: unknown service 'db' (services: app)"]
+    path = write(tmp_path, "services:\n  app:\n    command: [x]\n    depends_on: {db: {condition: service_healthy}}\n")
+    assert problems_of(path) == [f"{path}:4:18: services.app.depends_on.db: unknown service 'db' (services: app)"]
 
 
 @pytest.mark.parametrize(
@@ -113,3 +114,62 @@ def test_interpolation_follows_the_compose_spec() -> None:
     assert interpolate("$SET ${SET} ${UNSET:-d} ${EMPTY:-d} ${EMPTY-d} ${UNSET-d} $$SET", env) == "v v d d  d $SET"
     with pytest.raises(InterpolationError):
         interpolate("costs 5$", env)
+
+
+@pytest.mark.parametrize(("key", "message"), [
+    # Values that threw tracebacks while loading.
+    ("ports: [{target: 80, host_ip: 127}]", "4:13: services.app.ports[0]: host address 127 is not an IP address"),
+    ("ports: [{target: 80, protocol: [tcp]}]", "4:13: services.app.ports[0]: protocol ['tcp'] is not one of tcp, udp"),
+    ('ports: [{target: "\u00b2"}]',  # a digit to str.isdigit(), not to int()
+     "4:13: services.app.ports[0]: target port '\u00b2' is not a number between 1 and 65535"),
+    ('ports: ["\u0663\u0663:80"]', "4:13: services.app.ports[0]: host address '\u0663\u0663' is not an IP address"),
+    ("depends_on: [[a]]", "4:18: services.app.depends_on[0]: Input should be a valid string"),
+    ("depends_on: [{a: b}]", "4:18: services.app.depends_on[0]: Input should be a valid string"),
+    ('build: {context: "\\0"}', "4:13: services.app.build.context: the build context holds a NUL byte: '\\x00'"),
+    ('build: "a\\0"', "4:5: services.app.build: the build context holds a NUL byte: 'a\\x00'"),
+    # Values that loaded but would crash the local backend.
+    ("stop_signal: SIGFOO",
+     "4:5: services.app.stop_signal: 'SIGFOO' is not a signal name (like SIGTERM, SIGINT, SIGQUIT)"),
+    ("healthcheck: {test: [CMD]}", "4:5: services.app.healthcheck: test ['CMD'] has no command after CMD"),
+    ("entrypoint: []", "4:5: services.app.entrypoint: is empty"),
+    ('entrypoint: [x, "a\\0b"]', "4:5: services.app.entrypoint: an argument holds a NUL byte: 'a\\x00b'"),
+    ('environment: {A: "x\\0y"}', "4:5: services.app.environment: variable A holds a NUL byte: 'x\\x00y'"),
+    ('environment: ["=x"]', "4:5: services.app.environment: '' is not a variable name (not empty, no '=')"),
+    ("environment: {A: [1]}", "4:5: services.app.environment: a variable's value must be a string, number or boolean, "
+                              "not a mapping or list"),
+    ("ulimits: {nofile: {soft: 100, hard: 10}}", "4:15: services.app.ulimits.nofile: the soft limit 100 is above the "
+                                                 "hard limit 10"),
+    ("ulimits: {nofile: {soft: -1, hard: 10}}", "4:15: services.app.ulimits.nofile: the soft limit -1 is above the "
+                                                "hard limit 10"),
+    ("ulimits: {nofile: 2000000}", "4:15: services.app.ulimits.nofile: 2000000 is above the most a process may have "
+                                   "(1048576)"),
+    ("ulimits: {nofile: {soft: -5, hard: 1}}", "4:24: services.app.ulimits.nofile.soft: Input should be greater than "
+                                               "or equal to -1, got -5"),
+    ('ulimits: {nofile: "10"}', "4:15: services.app.ulimits.nofile: Input should be a valid integer, got '10'"),
+    ("stop_grace_period: .nan", "4:5: services.app.stop_grace_period: nan is not a number of seconds"),
+    ("healthcheck: {test: [CMD, x], interval: 25h}", "4:35: services.app.healthcheck.interval: '25h' is longer than "
+                                                     "24 hours"),
+    ("depends_on: {app: {condition: bogus}}", "4:24: services.app.depends_on.app.condition: Input should be "
+     "'service_started', 'service_healthy' or 'service_completed_successfully', got 'bogus'"),
+])
+def test_a_value_the_backends_cannot_run_is_refused_at_its_line(tmp_path: Path, key: str, message: str) -> None:
+    path = write(tmp_path, f"services:\n  app:\n    command: [x]\n    {key}\n")
+    found = [p for p in problems_of(path) if "dependency cycle" not in p]  # `app` depending on itself, last case
+    assert found == [f"{path}:{message}"]
+
+
+def test_a_null_command_is_a_missing_one(tmp_path: Path) -> None:
+    path = write(tmp_path, "services:\n  app:\n    command:\n")
+    assert problems_of(path) == [f"{path}:3:5: services.app.command: required: the local backend runs each "
+                                 "service's command (an image's default is unknown to it)"]
+
+
+def test_a_dependency_chain_deeper_than_the_stack_is_walked(tmp_path: Path) -> None:
+    length = 2000  # past Python's recursion limit
+    services = "".join(f"  s{i}:\n    command: [x]\n    depends_on: [s{i + 1}]\n" for i in range(length))
+    path = write(tmp_path, f"services:\n{services}  s{length}:\n    command: [x]\n")
+    assert len(load_compose(path, allocate=False).services) == length + 1
+    path = write(tmp_path, f"services:\n{services}  s{length}:\n    command: [x]\n    depends_on: [s0]\n")
+    [problem] = problems_of(path)
+    cycle = " -> ".join(f"s{i}" for i in (*range(length + 1), 0))
+    assert problem == f"{path}:4:5: services.s0.depends_on: dependency cycle: {cycle}"

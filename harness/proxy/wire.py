@@ -39,6 +39,10 @@ def parse_body(body: bytes) -> Any:
         value, _ = json.JSONDecoder(parse_float=Decimal).raw_decode(text)
     except json.JSONDecodeError as exc:
         raise bad_request_body(f"invalid JSON: {exc}") from exc
+    except RecursionError:  # Go's decoder stops at a depth of 10,000; ours sooner
+        raise bad_request_body("invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # an integer past Python's digit limit
+        raise bad_request_body(f"invalid JSON: {exc}") from exc
     return value
 
 

@@ -18,6 +18,7 @@ from harness.errors import ComposeError, Problem
 from harness.stack.compose_model import (
     COMPOSE_SERVICE_KEYS,
     COMPOSE_TOP_KEYS,
+    MAX_RLIMIT,
     ComposeProject,
     Healthcheck,
     RawProject,
@@ -26,9 +27,12 @@ from harness.stack.compose_model import (
 )
 from harness.stack.interpolate import InterpolationError, interpolate, variables_in
 from harness.stack.ports import allocate_ports
-from harness.yamlsrc import YamlSource, load_yaml
+from harness.yamlsrc import FieldPath, YamlSource, load_yaml, path_in, said
 
 PORT_SUFFIX = "_PORT"
+ULIMIT_NAMES = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc",
+                "rss", "rtprio", "sigpending", "stack")
+ULIMIT_MAX = {"nofile": 1 << 20}  # Linux's default fs.nr_open: setrlimit refuses more at start
 
 
 def port_variables(source: YamlSource) -> set[str]:
@@ -62,17 +66,14 @@ def load_compose(
     try:
         raw = RawProject.model_validate(data)
     except ValidationError as exc:
-        problems += [source.problem(tuple(err["loc"]), _message(err["msg"])) for err in exc.errors()]
+        problems += [source.problem(path_in(data, err["loc"]), said(err["type"], err["msg"], err.get("input")))
+                     for err in exc.errors()]
     if problems:
         raise ComposeError(problems)
     name = raw.name or source.path.resolve().parent.name.lower()
     services = {key: _service(source.path, key, value) for key, value in raw.services.items()}
     return ComposeProject(path=source.path.resolve(), name=name, services=services,
                           variables={k: variables[k] for k in sorted(variables_in(source.data)) if k in variables})
-
-
-def _message(text: str) -> str:
-    return text.removeprefix("Value error, ")
 
 
 def _check_services(source: YamlSource, services: Any) -> list[Problem]:
@@ -89,23 +90,14 @@ def _check_services(source: YamlSource, services: Any) -> list[Problem]:
         for key in service:
             if key not in COMPOSE_SERVICE_KEYS and not str(key).startswith("x-"):
                 problems.append(source.problem((*where, key), "unknown key"))
-        if "command" not in service:
+        if service.get("command") is None:
             problems.append(source.problem((*where, "command"), "required: the local backend runs each service's "
                                                                  "command (an image's default is unknown to it)"))
         check = service.get("healthcheck")
         if isinstance(check, dict) and not check.get("disable") and not check.get("test"):
             problems.append(source.problem((*where, "healthcheck", "test"), "required unless disable: true"))
-        dependencies = service.get("depends_on") or []
-        for dependency in dependencies if isinstance(dependencies, list | dict) else []:
-            if dependency not in services:
-                known = ", ".join(sorted(services))
-                problems.append(source.problem((*where, "depends_on", dependency),
-                                               f"unknown service {dependency!r} (services: {known})"))
-        ulimits = service.get("ulimits")
-        for limit in ulimits if isinstance(ulimits, dict) else []:
-            if limit not in ULIMIT_NAMES:
-                problems.append(source.problem((*where, "ulimits", limit),
-                                               f"unknown ulimit {limit!r} (known: {', '.join(ULIMIT_NAMES)})"))
+        problems += _unknown_dependencies(source, where, service.get("depends_on"), services)
+        problems += _ulimit_problems(source, where, service.get("ulimits"))
     cycle = _dependency_cycle(services)
     if cycle:
         problems.append(source.problem(("services", cycle[0], "depends_on"),
@@ -113,34 +105,58 @@ def _check_services(source: YamlSource, services: Any) -> list[Problem]:
     return problems
 
 
-ULIMIT_NAMES = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc",
-                "rss", "rtprio", "sigpending", "stack")
+def _unknown_dependencies(source: YamlSource, where: FieldPath, dependencies: Any,
+                          services: dict[Any, Any]) -> list[Problem]:
+    """Each dependency naming no service (one that is not a name at all, the model reports)."""
+    named = (list(enumerate(dependencies)) if isinstance(dependencies, list)
+             else [(d, d) for d in dependencies] if isinstance(dependencies, dict) else [])
+    known = ", ".join(sorted(str(name) for name in services))
+    return [source.problem((*where, "depends_on", key), f"unknown service {name!r} (services: {known})")
+            for key, name in named if isinstance(name, str) and name not in services]
 
 
-def _dependency_cycle(services: dict[str, Any]) -> list[str] | None:
+def _ulimit_problems(source: YamlSource, where: FieldPath, ulimits: Any) -> list[Problem]:
+    """Unknown ulimit names, and limits above what the kernel lets a process set."""
+    problems: list[Problem] = []
+    for name, value in ulimits.items() if isinstance(ulimits, dict) else []:
+        if name not in ULIMIT_NAMES:
+            problems.append(source.problem((*where, "ulimits", name),
+                                           f"unknown ulimit {name!r} (known: {', '.join(ULIMIT_NAMES)})"))
+            continue
+        values = [value.get("soft"), value.get("hard")] if isinstance(value, dict) else [value]
+        highest = max((v for v in values if isinstance(v, int) and not isinstance(v, bool)), default=0)
+        if name in ULIMIT_MAX and ULIMIT_MAX[name] < highest <= MAX_RLIMIT:  # above MAX_RLIMIT: the model says so
+            problems.append(source.problem((*where, "ulimits", name),
+                                           f"{highest} is above the most a process may have ({ULIMIT_MAX[name]})"))
+    return problems
+
+
+def _dependency_cycle(services: dict[Any, Any]) -> list[str] | None:
+    """The first dependency cycle found, as a trail of names; iterative, so any depth is fine."""
     state: dict[str, str] = {}
 
     def depends_on(name: str) -> list[str]:
         value = services[name].get("depends_on") if isinstance(services[name], dict) else None
-        return [str(d) for d in value] if isinstance(value, list | dict) else []
+        return [d for d in value if isinstance(d, str) and d in services] if isinstance(value, list | dict) else []
 
-    def visit(name: str, trail: list[str]) -> list[str] | None:
-        if state.get(name) == "done" or name not in services:
-            return None
-        if state.get(name) == "active":
-            return [*trail[trail.index(name):], name]
-        state[name] = "active"
-        for dependency in depends_on(name):
-            found = visit(dependency, [*trail, name])
-            if found:
-                return found
-        state[name] = "done"
-        return None
-
-    for service_name in services:
-        found = visit(service_name, [])
-        if found:
-            return found
+    for start in services:
+        if not isinstance(start, str) or state.get(start):
+            continue
+        trail: list[str] = [start]
+        pending: list[list[str]] = [depends_on(start)]
+        state[start] = "active"
+        while trail:
+            if not pending[-1]:
+                state[trail.pop()] = "done"
+                pending.pop()
+                continue
+            dependency = pending[-1].pop(0)
+            if state.get(dependency) == "active":
+                return [*trail[trail.index(dependency):], dependency]
+            if state.get(dependency) is None:
+                state[dependency] = "active"
+                trail.append(dependency)
+                pending.append(depends_on(dependency))
     return None
 
 

@@ -1,7 +1,9 @@
 """The part of the Compose file format gamedrill runs, parsed once into frozen values.
 
 Pydantic validates the raw YAML (after interpolation) so every error keeps its location;
-the result is converted into the frozen dataclasses below, which the backends use.
+the result is converted into the frozen dataclasses below, which the backends use. What
+loads is what the backends can run: no empty argv, no NUL byte in an argument or the
+environment, a stop signal the local backend knows, soft ulimits within their hard ones.
 """
 
 from __future__ import annotations
@@ -9,12 +11,23 @@ from __future__ import annotations
 import ipaddress
 import re
 import shlex
+import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainValidator,
+    Tag,
+    model_validator,
+)
 
 from harness.stack.durations import parse_duration_s
 
@@ -72,20 +85,27 @@ class ComposeProject:
 # ---- raw models: the YAML as written -------------------------------------------------
 
 _PORT_SHORT = re.compile(
-    r"^(?:(?P<ip>\[[^\]]+\]|[^:\[\]]+):)?(?:(?P<published>\d+):)?(?P<target>\d+)(?:/(?P<proto>tcp|udp))?$"
+    r"^(?:(?P<ip>\[[^\]]+\]|[^:\[\]]+):)?(?:(?P<published>[0-9]+):)?(?P<target>[0-9]+)(?:/(?P<proto>tcp|udp))?$"
 )
+_DIGITS = re.compile(r"[0-9]{1,5}")  # ASCII only: "²" and "٣" are digits to str.isdigit()
+PROTOCOLS = ("tcp", "udp")
+MAX_RLIMIT = (1 << 63) - 1
+SIGNAL_NAMES = tuple(sorted(name for name in signal.Signals.__members__ if not name.startswith("SIG_")))
 
 
 def _port_number(value: object, what: str) -> int:
-    number = int(str(value)) if str(value).isdigit() else -1
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    number = int(text) if _DIGITS.fullmatch(text) else -1
     if not 1 <= number <= 65535:
         raise ValueError(f"{what} port {value!r} is not a number between 1 and 65535")
     return number
 
 
-def _loopback_ip(value: str | None) -> str | None:
+def _loopback_ip(value: object) -> str | None:
     if value is None:
         return None
+    if not isinstance(value, str):
+        raise ValueError(f"host address {value!r} is not an IP address")
     try:
         address = ipaddress.ip_address(value.strip("[]"))
     except ValueError:
@@ -102,7 +122,10 @@ def _parse_port(value: Any) -> PortBinding:
             raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))} in a port mapping")
         target = _port_number(value.get("target"), "target")
         published = _port_number(value.get("published", target), "published")
-        return PortBinding(_loopback_ip(value.get("host_ip")), published, target, value.get("protocol", "tcp"))
+        protocol = value.get("protocol", "tcp")
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol {protocol!r} is not one of {', '.join(PROTOCOLS)}")
+        return PortBinding(_loopback_ip(value.get("host_ip")), published, target, protocol)
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError(f"{value!r} is not a port mapping like '127.0.0.1:8080:80'")
     match = _PORT_SHORT.match(str(value))
@@ -122,29 +145,79 @@ def _parse_command(value: Any) -> tuple[str, ...]:
         raise ValueError(f"{value!r} is neither a string nor a list of strings")
     if not argv:
         raise ValueError("is empty")
-    return tuple(argv)
+    return tuple(_no_nul(arg, "an argument") for arg in argv)
+
+
+def _no_nul(text: str, what: str) -> str:
+    if "\0" in text:  # no process can be given it: exec would fail at start
+        raise ValueError(f"{what} holds a NUL byte: {text!r}")
+    return text
 
 
 def _parse_environment(value: Any) -> dict[str, str]:
     if isinstance(value, list):
         pairs = [str(item).partition("=") for item in value]
-        return {key: val for key, _, val in pairs}
-    if isinstance(value, dict):
-        return {str(key): "" if val is None else str(val).lower() if isinstance(val, bool) else str(val)
-                for key, val in value.items()}
-    raise ValueError(f"{value!r} is neither a mapping nor a list of KEY=VALUE")
+        variables = {key: val for key, _, val in pairs}
+    elif isinstance(value, dict):
+        if any(isinstance(val, dict | list) for val in value.values()):
+            raise ValueError("a variable's value must be a string, number or boolean, not a mapping or list")
+        variables = {str(key): "" if val is None else str(val).lower() if isinstance(val, bool) else str(val)
+                     for key, val in value.items()}
+    else:
+        raise ValueError(f"{value!r} is neither a mapping nor a list of KEY=VALUE")
+    for key, val in variables.items():
+        if not key or "=" in key:
+            raise ValueError(f"{key!r} is not a variable name (not empty, no '=')")
+        _no_nul(key, "a variable name")
+        _no_nul(val, f"variable {key}")
+    return variables
+
+
+def _signal_name(value: str) -> str:
+    # The local backend sends `signal.Signals[name]`: a name it does not know would stop its teardown.
+    if value not in SIGNAL_NAMES:
+        raise ValueError(f"{value!r} is not a signal name (like SIGTERM, SIGINT, SIGQUIT)")
+    return value
+
+
+def _context(value: str) -> str:
+    return _no_nul(value, "the build context")
+
+
+def _by_shape(mapping: str, sequence: str, scalar: str) -> Discriminator:
+    """Which member of a union validates a value, by its YAML shape: only its errors are reported."""
+
+    def tag(value: Any) -> str:
+        return mapping if isinstance(value, dict) else sequence if isinstance(value, list) else scalar
+
+    return Discriminator(tag)
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration_s)]
 Command = Annotated[tuple[str, ...], PlainValidator(_parse_command)]
 Port = Annotated[PortBinding, PlainValidator(_parse_port)]
 Environment = Annotated[dict[str, str], PlainValidator(_parse_environment)]
+Rlimit = Annotated[int, Field(strict=True, ge=-1, le=MAX_RLIMIT)]  # -1: unlimited
+
+
+def _unlimited_last(value: int) -> float:
+    return float("inf") if value < 0 else value
 
 
 class _Limit(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    soft: int = Field(ge=-1)
-    hard: int = Field(ge=-1)
+    soft: Rlimit
+    hard: Rlimit
+
+    @model_validator(mode="after")
+    def _soft_within_hard(self) -> _Limit:
+        if _unlimited_last(self.soft) > _unlimited_last(self.hard):  # setrlimit would refuse it at start
+            raise ValueError(f"the soft limit {self.soft} is above the hard limit {self.hard}")
+        return self
+
+
+Ulimit = Annotated[Annotated[Rlimit, Tag("int")] | Annotated[_Limit, Tag("dict")], _by_shape("dict", "int", "int")]
+HealthTest = Annotated[Annotated[list[str], Tag("list")] | Annotated[str, Tag("str")], _by_shape("list", "list", "str")]
 
 
 class _Dependency(BaseModel):
@@ -156,18 +229,27 @@ class _Dependency(BaseModel):
 
 class _Healthcheck(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    test: list[str] | str | None = None
+    test: HealthTest | None = None
     interval: Duration = 30.0
     timeout: Duration = 30.0
-    retries: int = Field(3, ge=1)
+    retries: int = Field(3, ge=1, le=10_000)
     start_period: Duration = 0.0
     start_interval: Duration = 5.0
     disable: bool = False
 
+    @model_validator(mode="after")
+    def _a_command_to_run(self) -> _Healthcheck:
+        test = self.test
+        if isinstance(test, list) and test[:1] in (["CMD"], ["CMD-SHELL"]) and len(test) == 1:
+            raise ValueError(f"test {test!r} has no command after {test[0]}")
+        for arg in test if isinstance(test, list) else [test] if test else []:
+            _no_nul(arg, "the test")
+        return self
+
 
 class _Build(BaseModel):
     model_config = ConfigDict(extra="allow")
-    context: str = "."
+    context: Annotated[str, AfterValidator(_context)] = "."
 
 
 class RawService(BaseModel):
@@ -178,12 +260,14 @@ class RawService(BaseModel):
     entrypoint: Command | None = None
     environment: Environment = Field(default_factory=dict)
     ports: list[Port] = Field(default_factory=list)
-    ulimits: dict[str, int | _Limit] = Field(default_factory=dict)
+    ulimits: dict[str, Ulimit] = Field(default_factory=dict)
     healthcheck: _Healthcheck | None = None
-    depends_on: list[str] | dict[str, _Dependency] = Field(default_factory=list)
-    build: str | _Build | None = None
+    depends_on: Annotated[Annotated[list[str], Tag("list")] | Annotated[dict[str, _Dependency], Tag("dict")],
+                          _by_shape("dict", "list", "list")] = Field(default_factory=list)
+    build: Annotated[Annotated[str, AfterValidator(_context), Tag("str")] | Annotated[_Build, Tag("dict")],
+                     _by_shape("dict", "str", "str")] | None = None
     working_dir: str | None = None
-    stop_signal: str = "SIGTERM"
+    stop_signal: Annotated[str, AfterValidator(_signal_name)] = "SIGTERM"
     stop_grace_period: Duration = 10.0
     labels: Environment = Field(default_factory=dict)
 

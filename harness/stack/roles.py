@@ -7,21 +7,29 @@ from typing import TYPE_CHECKING
 
 from harness.errors import Problem, SpecError
 from harness.stack.compose_model import ComposeProject
+from harness.yamlsrc import FieldPath, dotted
 
 if TYPE_CHECKING:
     from harness.spec import Scenario
 
 
+def stack_role_issues(scenario: Scenario, project: ComposeProject) -> list[tuple[FieldPath, str]]:
+    """(field of the scenario, message) for each service it names that `project` does not have."""
+    stack = scenario.stack
+    named: list[tuple[FieldPath, str | None]] = [(("stack", "entry"), stack.entry),
+                                                 (("stack", "control_plane"), stack.control_plane),
+                                                 (("stack", "balancer"), stack.balancer)]
+    named += [(("stack", "nodes", i), node) for i, node in enumerate(stack.nodes)]
+    named += [(("faults", i, "service"), getattr(fault, "service", None)) for i, fault in enumerate(scenario.faults)]
+    names = list(project.services)
+    known = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+    return [(field, f"{service!r} is not a service of this compose file, {project.path} (services: {known})")
+            for field, service in named if service is not None and service not in project.services]
+
+
 def check_stack_roles(scenario: Scenario, project: ComposeProject) -> None:
     """SpecError naming each field of the scenario that names no service of `project`."""
-    stack = scenario.stack
-    named: list[tuple[str, str | None]] = [("stack.entry", stack.entry), ("stack.control_plane", stack.control_plane),
-                                           ("stack.balancer", stack.balancer)]
-    named += [(f"stack.nodes[{i}]", node) for i, node in enumerate(stack.nodes)]
-    named += [(f"faults[{i}].service", getattr(fault, "service", None)) for i, fault in enumerate(scenario.faults)]
-    known = ", ".join(project.services)
-    problems = [Problem(str(project.path), None, None, f"scenario {scenario.name}: {field}",
-                        f"{service!r} is not a service of this compose file (services: {known})")
-                for field, service in named if service is not None and service not in project.services]
+    problems = [Problem(str(project.path), None, None, f"scenario {scenario.name}: {dotted(field)}", message)
+                for field, message in stack_role_issues(scenario, project)]
     if problems:
         raise SpecError(problems)

@@ -57,3 +57,8 @@ def test_any_populate_body_is_entries_or_a_client_error(body: Any) -> None:
 @given(raw=st.binary(max_size=64) | st.text(max_size=64).map(str.encode))
 def test_any_request_bytes_parse_or_are_a_client_error(raw: bytes) -> None:
     client_error_or_value(wire.parse_body, raw)
+
+
+def test_bodies_past_the_parsers_limits_are_client_errors() -> None:
+    for raw in (b"[" * 100_000, b'{"latency": ' + b"9" * 5000 + b"}", b"{" * 50_000):
+        client_error_or_value(wire.parse_body, raw)

@@ -123,13 +123,7 @@ class ProxyCollection:
             enabled = wire.get_bool(obj, "enabled", STRUCT, proxy.enabled)
             lease = wire.get_ttl_s(obj)
             check_down_lease(lease, enabled)
-            if (listen, upstream) != (proxy.listen, proxy.upstream):
-                proxy.stop()  # drops its connections, as documented by Toxiproxy
-                proxy.listen, proxy.upstream = listen, upstream
-            if enabled and not proxy.enabled:
-                await proxy.start()
-            elif not enabled:
-                proxy.stop()
+            await proxy.reconfigure(listen, upstream, enabled)  # on an error, the proxy is as it was
             if enabled:
                 proxy.lease_down(None)
             elif not isinstance(lease, wire.Missing):

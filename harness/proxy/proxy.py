@@ -45,6 +45,28 @@ def toxic_key(name: str) -> str:
     return f"toxic:{name}"
 
 
+def check_syntax(listen: str, upstream: str) -> HostPort:
+    """Both addresses as `host:port`; the parsed listen address."""
+    try:
+        HostPort.parse(upstream)
+    except AddressError as exc:
+        raise bad_request_body(f"upstream: {exc}") from exc
+    try:
+        return HostPort.parse(listen)
+    except AddressError as exc:
+        raise ApiError(f"listen tcp: {exc}", 400) from exc  # the client's mistake (Toxiproxy: 500)
+
+
+async def check_addresses(listen: str, upstream: str) -> tuple[socket.AddressFamily, tuple[str, int]]:
+    """Everything about the addresses that can be known without binding: the syntax of both,
+    and the listen host's lookup. The socket address to bind."""
+    address = check_syntax(listen, upstream)
+    try:
+        return await resolve(address, passive=True)
+    except AddressError as exc:
+        raise ApiError(f"listen tcp: {exc}", 400) from exc
+
+
 class Proxy:
     def __init__(self, name: str, listen: str, upstream: str, runtime: Runtime) -> None:
         self.name, self.listen, self.upstream = name, listen, upstream
@@ -64,14 +86,7 @@ class Proxy:
     async def start(self) -> None:
         if self.enabled:
             return
-        try:
-            HostPort.parse(self.upstream)
-        except AddressError as exc:
-            raise bad_request_body(f"upstream: {exc}") from exc
-        try:
-            family, sockaddr = await resolve(HostPort.parse(self.listen), passive=True)
-        except AddressError as exc:
-            raise ApiError(f"listen tcp: {exc}", 400) from exc  # the client's mistake (Toxiproxy: 500)
+        family, sockaddr = await check_addresses(self.listen, self.upstream)
         listener = socket.socket(family, socket.SOCK_STREAM)
         try:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -88,6 +103,39 @@ class Proxy:
         if not is_loopback(sockaddr[0]):
             log.warning("proxy %s listens on %s, which is not loopback", self.name, self.listen)
         log.info("started proxy %s: %s -> %s", self.name, self.listen, self.upstream)
+
+    async def reconfigure(self, listen: str, upstream: str, enabled: bool) -> None:
+        """Toxiproxy's update: a new listen or upstream address drops the connections and
+        restarts the proxy there. A request that cannot be carried out changes nothing: bad
+        addresses are refused before anything stops, and when the OS refuses the new listen
+        address the proxy goes back to the old addresses (and up, if it was) before the error
+        is raised."""
+        moved = (listen, upstream) != (self.listen, self.upstream)
+        if moved and enabled:
+            await check_addresses(listen, upstream)
+        elif moved:
+            check_syntax(listen, upstream)  # a lease may start it later: no junk to fail on then
+        before = (self.listen, self.upstream, self.enabled)
+        if moved:
+            self.stop()  # drops its connections, as documented by Toxiproxy
+            self.listen, self.upstream = listen, upstream
+        if not enabled:
+            self.stop()
+            return
+        try:
+            await self.start()
+        except ApiError:
+            await self._restore(*before)
+            raise
+
+    async def _restore(self, listen: str, upstream: str, enabled: bool) -> None:
+        self.listen, self.upstream = listen, upstream
+        if not enabled:
+            return
+        try:
+            await self.start()
+        except ApiError as exc:  # someone took the old port in the meantime
+            log.error("proxy %s could not go back to %s: %s", self.name, listen, exc.message)
 
     def stop(self) -> None:
         """Stop listening and close every connection (Toxiproxy's `enabled: false`)."""

@@ -6,7 +6,7 @@ import http.client
 import socket
 
 import pytest
-from proxyhelpers import Api, Servers, connect, host_port
+from proxyhelpers import Api, Servers, connect, host_port, receive_exactly
 
 JSON = "application/json"
 
@@ -114,6 +114,63 @@ def test_update_disables_enables_and_moves_a_proxy(api: Api, servers: Servers) -
     assert missing.json() == {"error": "proxy not found", "status": 404}
     reply = api.request("PATCH", "/proxies/db", b"{")
     assert reply.status == 400 and reply.json()["error"].startswith("bad request body:")
+
+
+def echoes(sock: socket.socket, payload: bytes = b"ping") -> bool:
+    sock.sendall(payload)
+    return receive_exactly(sock, len(payload)) == payload
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"listen": "junk"}, "listen tcp: address junk: missing port in address"),
+        ({"listen": "127.0.0.1:99999"}, "listen tcp: address 127.0.0.1:99999: invalid port '99999'"),
+        ({"upstream": "nonsense"}, "bad request body: upstream: address nonsense: missing port in address"),
+        ({"listen": "junk", "enabled": False, "ttl_s": 30}, "listen tcp: address junk: missing port in address"),
+    ],
+)
+def test_a_rejected_move_leaves_the_proxy_up_and_its_connections_open(
+    api: Api, servers: Servers, change: dict[str, object], error: str
+) -> None:
+    """Toxiproxy stops the proxy first and leaves it down; here nothing stops for a bad address."""
+    address = api.create("db", servers.echo_address)
+    before = api.ok("GET", "/proxies/db")
+    with connect(address) as live:
+        assert echoes(live)
+        reply = api.request("PATCH", "/proxies/db", change)
+        assert (reply.status, reply.json()) == (400, {"error": error, "status": 400})
+        assert api.ok("GET", "/proxies/db") == before  # same addresses, enabled, and no lease
+        assert echoes(live, b"still here")
+    with connect(address) as fresh:
+        assert echoes(fresh)
+
+
+def test_a_move_the_os_refuses_goes_back_to_the_old_address(api: Api, servers: Servers) -> None:
+    address = api.create("db", servers.echo_address)
+    before = api.ok("GET", "/proxies/db")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        move = {"listen": f"127.0.0.1:{port}", "upstream": servers.sink_address}
+        reply = api.request("PATCH", "/proxies/db", move)
+    assert reply.status == 500
+    assert reply.json() == {"error": f"listen tcp 127.0.0.1:{port}: bind: address already in use", "status": 500}
+    assert api.ok("GET", "/proxies/db") == before  # upstream too: the request changed nothing
+    with connect(address) as fresh:
+        assert echoes(fresh)
+
+    # A disabled proxy that cannot come up on the new address stays down where it was.
+    api.ok("PATCH", "/proxies/db", {"enabled": False})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        reply = api.request("PATCH", "/proxies/db", {"listen": f"127.0.0.1:{port}", "enabled": True})
+    assert reply.status == 500
+    assert api.ok("GET", "/proxies/db") == {**before, "enabled": False}
+    assert refused(address)
 
 
 def test_populate_creates_keeps_and_replaces(api: Api, servers: Servers) -> None:

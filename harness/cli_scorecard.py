@@ -130,7 +130,7 @@ def list_(team: str | None, scenario: str | None, since: str | None, until: str 
 @click.argument("run_b", metavar="RUN_B")
 @history_options
 def compare(run_a: str, run_b: str, runs_dir: Path, history_path: Path | None) -> None:
-    """What improved and what regressed from RUN_A to RUN_B."""
+    """What improved and what regressed from RUN_A to RUN_B (an incomplete run's unknowns are left out)."""
     with history.connect(_db_path(runs_dir, history_path)) as db:
         console.print(comparison_table(compare_runs(db, run_a, run_b)))
 
@@ -141,12 +141,14 @@ def compare(run_a: str, run_b: str, runs_dir: Path, history_path: Path | None) -
 @click.option("--since", default=None, metavar="YYYY-MM-DD")
 @click.option("--rows", type=click.IntRange(min=1), default=20, show_default=True,
               help="runs listed in the table (the chart shows them all)")
+@click.option("--include-incomplete", is_flag=True,
+              help="also runs the harness did not finish (left out by default: their later phases are unknown)")
 @history_options
-def trend(team: str, scenario: str | None, since: str | None, rows: int, runs_dir: Path,
+def trend(team: str, scenario: str | None, since: str | None, rows: int, include_incomplete: bool, runs_dir: Path,
           history_path: Path | None) -> None:
-    """Per-phase timings over a team's runs, as a table and a chart."""
+    """Per-phase timings over a team's finished runs, as a table and a chart."""
     with history.connect(_db_path(runs_dir, history_path)) as db:
-        result = trend_of(db, team, scenario, _date(since))
+        result = trend_of(db, team, scenario, _date(since), include_incomplete=include_incomplete)
     console.print(trend_table(result, rows))
     for line in trend_chart(result):
         console.print(line, markup=False)

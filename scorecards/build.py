@@ -59,8 +59,8 @@ def build_scorecard(events: Sequence[Event]) -> Scorecard:
         fault_wall=format_wall(run.fault.wall) if run.fault is not None else None,
         complete=finished is not None, outcome=outcome, phases=phases, cadence=cadence, impact=impact,
         severity=severity, roles=roles, diagnosis=diagnosis, actions=actions, findings=findings,
-        grade=grade(findings), action_items=action_items(findings), timeline=timeline(run.events),
-        series=run.windows)
+        grade=grade(findings, complete=finished is not None), action_items=action_items(findings),
+        timeline=timeline(run.events), series=run.windows)
 
 
 def build_from_run_dir(run_dir: Path) -> Scorecard:

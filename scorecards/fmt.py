@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from scorecards.model import Scorecard
+from scorecards.model import (
+    PHASE_NEVER,
+    PHASE_NO_FAULT,
+    PHASE_NOT_REACHED,
+    PHASE_OVERDUE,
+    Grade,
+    PhaseTiming,
+    Scorecard,
+)
 
 PHASE_LABELS: Final = {
     "detect": "detect (first alert)",
@@ -30,6 +38,31 @@ def when(card: Scorecard, value: float | None) -> str:
     if value is None:
         return "—" if card.fault_t_s is None else "never"
     return seconds(value)
+
+
+# A phase missing from the journal, by PhaseTiming.status.
+PHASE_MISSING: Final = {
+    PHASE_NEVER: "never",
+    PHASE_OVERDUE: "not done when the harness stopped (overdue)",
+    PHASE_NOT_REACHED: "not reached (harness stopped)",
+    PHASE_NO_FAULT: "—",
+}
+
+
+def phase_time(timing: PhaseTiming) -> str:
+    """The phase's time from the fault, or why there is none."""
+    if timing.seconds_from_fault is not None:
+        return seconds(timing.seconds_from_fault)
+    return PHASE_MISSING.get(timing.status, "never")
+
+
+def grade_text(grade: Grade) -> str:
+    """'B (84.5 / 100)', 'withheld (incomplete run)' or '- (nothing could be graded)'."""
+    if grade.withheld:
+        return "withheld (incomplete run)"
+    if grade.score is None:
+        return f"{grade.letter} (nothing could be graded)"
+    return f"{grade.letter} ({grade.score:g} / 100)"
 
 
 def seconds(value: float | None) -> str:

@@ -3,6 +3,9 @@
 Each part scores the share of its findings that passed (notes, `passed` None, do not
 count). A part with nothing to check is left out and the others are scaled up, so a
 drill without escalation is not punished for it. Score 0-100; letters from LETTERS.
+
+A run the harness did not finish gets no grade: its parts are still computed and shown,
+but a letter would rank a drill cut short against finished ones.
 """
 
 from __future__ import annotations
@@ -25,20 +28,25 @@ WEIGHTS: Final[Mapping[str, float]] = MappingProxyType({
     "escalation": 5,  # told others in time once the impact was clear
 })
 LETTERS: Final = ((90.0, "A"), (80.0, "B"), (70.0, "C"), (60.0, "D"), (0.0, "F"))  # lowest score for each
+NO_LETTER: Final = "-"
+WITHHELD_INCOMPLETE: Final = ("incomplete run: the harness stopped before run.finished, so what the team did "
+                              "after the journal ends is unknown")
 
 
-def grade(findings: Iterable[Finding]) -> Grade:
+def grade(findings: Iterable[Finding], complete: bool = True) -> Grade:
     by_part: dict[str, list[Finding]] = {part: [] for part in WEIGHTS}
     for finding in findings:
         if finding.category in by_part and finding.passed is not None:
             by_part[finding.category].append(finding)
     parts = tuple(_part(name, weight, by_part[name]) for name, weight in WEIGHTS.items())
+    if not complete:
+        return Grade(None, NO_LETTER, parts, WITHHELD_INCOMPLETE)
     scored = [p for p in parts if p.score is not None]
     total_weight = sum(p.weight for p in scored)
     if not total_weight:
-        return Grade(None, "-", parts)
+        return Grade(None, NO_LETTER, parts, None)
     score = round(100 * sum(p.weight * (p.score or 0.0) for p in scored) / total_weight, 1)
-    return Grade(score, letter(score), parts)
+    return Grade(score, letter(score), parts, None)
 
 
 def _part(name: str, weight: float, checks: list[Finding]) -> GradePart:

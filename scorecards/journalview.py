@@ -66,6 +66,19 @@ class RunView:
         return float(value) if isinstance(value, int | float) and value >= 1 else 1.0
 
     @property
+    def complete(self) -> bool:
+        """The harness finished the run (journaled run.finished); else it stopped part way."""
+        return self.first("run.finished") is not None
+
+    def stopped_before(self, due_t_s: float | None) -> bool:
+        """The harness stopped (no run.finished) before `due_t_s`, or at all when there is no
+        deadline: what had not happened by then was not reached, which is not a miss."""
+        return not self.complete and (due_t_s is None or self.end_t_s <= due_t_s)
+
+    def stopped_note(self) -> str:
+        return f"before the harness stopped ({self.at(self.end_t_s)}): not reached"
+
+    @property
     def end_t_s(self) -> float:
         return self.events[-1].t_s if self.events else 0.0
 

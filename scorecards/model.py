@@ -30,15 +30,25 @@ class Finding:
     evidence: tuple[int, ...]
 
 
+# PhaseTiming.status: what the journal says about the phase.
+PHASE_DONE: Final = "done"  # it happened: seconds_from_fault is set
+PHASE_NEVER: Final = "never"  # the run finished without it
+PHASE_OVERDUE: Final = "overdue"  # an incomplete run: not done when the harness stopped, though already due
+PHASE_NOT_REACHED: Final = "not_reached"  # an incomplete run: the harness stopped before it was due
+PHASE_NO_FAULT: Final = "no_fault"  # nothing was injected: nothing to time
+PHASE_STATUSES: Final = (PHASE_DONE, PHASE_NEVER, PHASE_OVERDUE, PHASE_NOT_REACHED, PHASE_NO_FAULT)
+
+
 @dataclass(frozen=True)
 class PhaseTiming:
-    """Seconds from the fault to one phase of the response (None: it never happened)."""
+    """Seconds from the fault to one phase of the response (None: not in the journal; `status` says why)."""
 
     phase: str
     seconds_from_fault: float | None
     target_s: float | None
-    passed: bool | None
-    evidence: tuple[int, ...]  # the fault's seq, then the event that ended the phase
+    passed: bool | None  # None also for a phase not reached: a stopped harness says nothing about it
+    evidence: tuple[int, ...]  # the fault's seq, then the event that ended the phase (or the journal's last)
+    status: str  # one of PHASE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -137,9 +147,10 @@ class GradePart:
 
 @dataclass(frozen=True)
 class Grade:
-    score: float | None  # 0-100 from the weighted parts that had checks
-    letter: str  # A-F, or "-" when nothing could be graded
-    parts: tuple[GradePart, ...]
+    score: float | None  # 0-100 from the weighted parts that had checks; None when withheld
+    letter: str  # A-F, or "-" when nothing could be graded or the grade is withheld
+    parts: tuple[GradePart, ...]  # computed and shown also when the grade is withheld
+    withheld: str | None  # why there is no grade although parts could be checked (an incomplete run)
 
 
 @dataclass(frozen=True)

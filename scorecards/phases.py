@@ -4,6 +4,10 @@ the longest silence between status updates.
 Every timing is anchored to the first `fault.injected`; an event counts for a phase only
 if it comes after the fault, so an alert or an ack during the baseline is not a fast
 response (such events are reported by a finding instead of being silently dropped).
+
+A run the harness did not finish (no `run.finished`) says nothing about what the team did
+after its journal ends: a phase missing from it is "not reached", neither passed nor
+failed, unless its target had already run out while the harness was still recording.
 """
 
 from __future__ import annotations
@@ -15,7 +19,15 @@ from typing import Final
 
 from harness.timeline import Event
 from scorecards.journalview import RunView, event_time, restoration_time, round_s
-from scorecards.model import PhaseTiming, UpdateCadence
+from scorecards.model import (
+    PHASE_DONE,
+    PHASE_NEVER,
+    PHASE_NO_FAULT,
+    PHASE_NOT_REACHED,
+    PHASE_OVERDUE,
+    PhaseTiming,
+    UpdateCadence,
+)
 from scorecards.policy import policy_for
 
 
@@ -54,12 +66,18 @@ def time_phases(run: RunView) -> tuple[PhaseTiming, ...]:
 def _time_phase(rule: PhaseRule, run: RunView) -> PhaseTiming:
     target = run.targets.get(rule.target_key)
     if run.fault is None:
-        return PhaseTiming(rule.phase, None, target, None, ())
+        return PhaseTiming(rule.phase, None, target, None, (), PHASE_NO_FAULT)
     event = run.first_after_fault(rule.kind, rule.when)
-    if event is None:
-        return PhaseTiming(rule.phase, None, target, judge(None, target), (run.fault.seq,))
-    seconds = round_s(rule.when(event) - run.fault.t_s)
-    return PhaseTiming(rule.phase, seconds, target, judge(seconds, target), (run.fault.seq, event.seq))
+    if event is not None:
+        seconds = round_s(rule.when(event) - run.fault.t_s)
+        return PhaseTiming(rule.phase, seconds, target, judge(seconds, target), (run.fault.seq, event.seq),
+                           PHASE_DONE)
+    if run.complete:
+        return PhaseTiming(rule.phase, None, target, judge(None, target), (run.fault.seq,), PHASE_NEVER)
+    stopped = (run.fault.seq, run.events[-1].seq)  # the fault and the journal's last line
+    if run.stopped_before(None if target is None else run.fault.t_s + target):
+        return PhaseTiming(rule.phase, None, target, None, stopped, PHASE_NOT_REACHED)
+    return PhaseTiming(rule.phase, None, target, False, stopped, PHASE_OVERDUE)
 
 
 def cadence_target(run: RunView, severity: int | None) -> tuple[float | None, str | None]:
@@ -83,7 +101,8 @@ def update_cadence(run: RunView, severity: int | None) -> UpdateCadence:
     if resolved is not None:
         marks = [e for e in marks if e.seq < resolved.seq]  # a declaration after the resolution opens nothing
     if not marks:
-        return UpdateCadence(None, target, source, judge(None, target), 0, ())
+        not_reached = run.stopped_before(None if target is None else run.fault.t_s + target)
+        return UpdateCadence(None, target, source, None if not_reached else judge(None, target), 0, ())
     closing = resolved or run.events[-1]  # unresolved: the silence lasted to the end of the journal
     points = marks if closing is marks[-1] else [*marks, closing]
     if len(points) < 2:  # the journal ends on the only update: no gap measured yet

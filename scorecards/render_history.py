@@ -14,30 +14,48 @@ from rich.table import Table
 from scorecards.fmt import phase_label
 from scorecards.followups import FollowUp
 from scorecards.history import RunRow
-from scorecards.trends import Comparison, Trend
+from scorecards.trends import LEFT_OUT, Comparison, Trend
 
 SPARKS: Final = "▁▂▃▄▅▆▇█"
 TREND_ROWS: Final = 20
 CHART_WIDTH: Final = 60
-_VERDICT_STYLE: Final = {"improved": "green", "regressed": "bold red", "same": "dim"}
+_VERDICT_STYLE: Final = {"improved": "green", "regressed": "bold red", "same": "dim", LEFT_OUT: "yellow"}
+INCOMPLETE: Final = "INCOMPLETE"
+
+
+def grade_cell(run: RunRow) -> str:
+    """A stored run's grade; an incomplete run has none (rows stored before grades were withheld included)."""
+    if not run.complete:
+        return "withheld"
+    return f"{run.grade_letter} {run.grade_score if run.grade_score is not None else ''}".strip()
 
 
 def runs_table(runs: Sequence[RunRow]) -> Table:
-    table = Table(title=f"{len(runs)} run(s)")
-    for column in ("run", "started (UTC)", "team", "drill", "scenario", "outcome", "grade", "failed requests"):
+    incomplete = sum(1 for run in runs if not run.complete)
+    table = Table(title=f"{len(runs)} run(s)" + (f", {incomplete} incomplete" if incomplete else ""),
+                  caption="incomplete: the harness stopped before the run finished; no grade" if incomplete else None)
+    for column in ("run", "started (UTC)", "team", "drill", "scenario", "outcome", "complete", "grade",
+                   "failed requests"):
         table.add_column(column)
     for run in runs:
         table.add_row(run.run_id, (run.started_wall or "?")[:19].replace("T", " "), run.team, run.drill, run.scenario,
-                      run.outcome + ("" if run.complete else " (incomplete)"),
-                      f"{run.grade_letter} {run.grade_score if run.grade_score is not None else ''}".strip(),
-                      f"{run.failed_requests} of {run.total_requests}")
+                      run.outcome, "yes" if run.complete else INCOMPLETE, grade_cell(run),
+                      f"{run.failed_requests} of {run.total_requests}",
+                      style=None if run.complete else "yellow")
     return table
 
 
 def comparison_table(comparison: Comparison) -> Table:
+    left_out = comparison.left_out
+    caption = None
+    if comparison.incomplete:
+        named = " and ".join(run.run_id for run in comparison.incomplete)
+        caption = (f"{named}: incomplete (the harness stopped part way); {len(left_out)} change(s) left out: "
+                   "phases not reached, findings it fails, the grade")
     table = Table(title=f"{comparison.a.run_id} → {comparison.b.run_id}: {len(comparison.improved)} improved, "
-                        f"{len(comparison.regressed)} regressed")
-    for column in ("what", comparison.a.run_id, comparison.b.run_id, "verdict"):
+                        f"{len(comparison.regressed)} regressed" + (f", {len(left_out)} left out" if left_out else ""),
+                  caption=caption)
+    for column in ("what", _run_heading(comparison.a), _run_heading(comparison.b), "verdict"):
         table.add_column(column)
     for change in comparison.changes:
         table.add_row(phase_label(change.what), change.before, change.after, change.verdict,
@@ -50,17 +68,39 @@ def trend_table(trend: Trend, rows: int = TREND_ROWS) -> Table:
     title = f"team {trend.team}" + (f" · scenario {trend.scenario}" if trend.scenario else "")
     shown = min(rows, len(trend.runs))
     older = len(trend.runs) - shown
+    notes = [f"{older} older run(s) not listed (--rows)"] if older else []
+    if trend.left_out:
+        notes.append(left_out_note(trend))
     table = Table(title=f"{title}: seconds from the fault, {len(trend.runs)} run(s)",
-                  caption=f"{older} older run(s) not listed (--rows)" if older else None)
+                  caption="; ".join(notes) or None)
     table.add_column("run")
     table.add_column("started (UTC)")
     for phase in trend.phases:
         table.add_column(phase_label(phase), justify="right")
     table.add_column("grade")
-    for run, row in list(zip(trend.runs, trend.seconds, strict=True))[older:]:
-        table.add_row(run.run_id, (run.started_wall or "?")[:16].replace("T", " "),
-                      *("never" if s is None else f"{s:.1f}" for s in row), run.grade_letter)
+    reached = trend.reached or tuple((True,) * len(trend.phases) for _ in trend.runs)
+    for run, row, got_there in list(zip(trend.runs, trend.seconds, reached, strict=True))[older:]:
+        table.add_row(run.run_id if run.complete else f"{run.run_id} ({INCOMPLETE.lower()})",
+                      (run.started_wall or "?")[:16].replace("T", " "),
+                      *(_cell(s, ok) for s, ok in zip(row, got_there, strict=True)), grade_cell(run),
+                      style=None if run.complete else "yellow")
     return table
+
+
+def left_out_note(trend: Trend) -> str:
+    """How many incomplete runs the trend left out, and how to see them."""
+    return (f"{trend.left_out} incomplete run(s) left out (the harness stopped part way; "
+            "--include-incomplete shows them)")
+
+
+def _cell(seconds: float | None, reached: bool) -> str:
+    if not reached:
+        return "not reached"
+    return "never" if seconds is None else f"{seconds:.1f}"
+
+
+def _run_heading(run: RunRow) -> str:
+    return run.run_id if run.complete else f"{run.run_id} ({INCOMPLETE.lower()})"
 
 
 def trend_chart(trend: Trend, width: int = CHART_WIDTH) -> list[str]:

@@ -40,7 +40,8 @@ def render_html(card: Scorecard) -> str:
     markers = incident_markers(card)
     return _environment().get_template(TEMPLATE).render(
         card=card, charts=_charts(card, markers), markers=markers, parts=[*WEIGHTS, "run"],
-        when=lambda value: fmt.when(card, value), offset=lambda t_s: fmt.offset(card, t_s))
+        when=lambda value: fmt.when(card, value), offset=lambda t_s: fmt.offset(card, t_s),
+        phase_time=fmt.phase_time)
 
 
 def incident_markers(card: Scorecard) -> list[tuple[Marker, TimelineEntry]]:

@@ -8,7 +8,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from scorecards.fmt import ms, part_title, percent, phase_label, result, seconds, seq_list, target_s, when
+from scorecards.fmt import (
+    grade_text,
+    ms,
+    part_title,
+    percent,
+    phase_label,
+    phase_time,
+    result,
+    seconds,
+    seq_list,
+    target_s,
+    when,
+)
 from scorecards.grade import WEIGHTS
 from scorecards.model import ActionReview, Finding, Impact, Scorecard
 
@@ -18,15 +30,18 @@ CADENCE_LABEL: Final = "longest gap between updates"
 def render_markdown(card: Scorecard) -> str:
     lines = [f"# Scorecard: {card.drill or 'unnamed drill'}", ""]
     if not card.complete:
-        lines += [f"> **Incomplete run** (outcome: {card.outcome}): the journal has no `run.finished`. "
-                  "Phases after its last event are missing, not slow.", ""]
+        lines += [f"> **Incomplete run** (outcome: {card.outcome}): the journal has no `run.finished`; the "
+                  "harness stopped before the drill ended. Phases it had not reached are marked *not reached*, "
+                  "not missed, and the grade is withheld.", ""]
     fault = "no fault injected" if card.fault_t_s is None else f"fault injected at t = {seconds(card.fault_t_s)}"
     lines += [f"Run `{card.run_id}` · scenario `{card.scenario or '?'}` · team {card.team.name or '?'} · "
               f"outcome **{card.outcome}** · {fault}", ""]
-    lines += [f"**Grade: {card.grade.letter}**" + (f" ({card.grade.score:g} / 100)" if card.grade.score is not None
-                                                  else " (nothing could be graded)"), ""]
+    if card.grade.withheld:
+        lines += [f"**Grade: withheld** ({card.grade.withheld}); its parts are below.", ""]
+    else:
+        lines += [f"**Grade: {grade_text(card.grade)}**", ""]
     lines += ["## Phases", "", "| phase | time from fault | target | result | evidence |", "|---|---|---|---|---|"]
-    lines += [_row(phase_label(t.phase), when(card, t.seconds_from_fault), target_s(t.target_s),
+    lines += [_row(phase_label(t.phase), phase_time(t), target_s(t.target_s),
                    result(t.passed, bold=True), seq_list(t.evidence)) for t in card.phases]
     cadence = card.cadence
     lines += [_row(CADENCE_LABEL, when(card, cadence.longest_gap_s), target_s(cadence.target_s),
@@ -54,10 +69,11 @@ def render_summary(card: Scorecard) -> list[str]:
     """Short lines for the terminal: grade, one per phase, then impact and the failed findings."""
     head = f"scorecard {card.drill or '?'} · run {card.run_id} · outcome {card.outcome}"
     lines = [head if card.complete else f"{head} · INCOMPLETE (no run.finished)"]
-    lines.append(f"  grade {card.grade.letter}" + (f" ({card.grade.score:g})" if card.grade.score is not None else ""))
+    score = f" ({card.grade.score:g})" if card.grade.score is not None else ""
+    lines.append(f"  grade {grade_text(card.grade) if card.grade.withheld else card.grade.letter + score}")
     width = max([len(CADENCE_LABEL), *(len(phase_label(t.phase)) for t in card.phases)])
     for timing in card.phases:
-        lines.append(f"  {phase_label(timing.phase):<{width}}  {when(card, timing.seconds_from_fault):>9}  "
+        lines.append(f"  {phase_label(timing.phase):<{width}}  {phase_time(timing):>9}  "
                      f"target {target_s(timing.target_s):<9} {result(timing.passed)}")
     cadence = card.cadence
     lines.append(f"  {CADENCE_LABEL:<{width}}  {when(card, cadence.longest_gap_s):>9}  "

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Final
 
 from scorecards.chronicle import INCIDENT_KINDS
-from scorecards.fmt import clock, ms, offset, percent, seconds
-from scorecards.model import Finding, Scorecard
+from scorecards.fmt import clock, grade_text, ms, offset, percent, seconds
+from scorecards.model import PHASE_NEVER, Finding, Scorecard
 
 OWNER_PLACEHOLDER: Final = "_owner?_"
 DUE_PLACEHOLDER: Final = "_due YYYY-MM-DD?_"
@@ -52,12 +52,19 @@ def _summary(card: Scorecard) -> str:
     severity = card.severity
     declared = f"declared SEV{severity.declared}" if severity.declared else "never declared"
     measured = f", impact measured SEV{severity.measured}" if severity.measured else ""
-    restored = card.phase("mitigate").seconds_from_fault
-    fixed = f"service was restored {seconds(restored)} after the fault" if restored is not None \
-        else "service was not restored before the drill ended"
+    mitigate = card.phase("mitigate")
+    restored = mitigate.seconds_from_fault
+    if restored is not None:
+        fixed = f"service was restored {seconds(restored)} after the fault"
+    elif mitigate.status == PHASE_NEVER:
+        fixed = "service was not restored before the drill ended"
+    else:
+        fixed = "service had not been restored when the harness stopped"
+    ended = (f"The drill ended with outcome `{card.outcome}`" if card.complete
+             else f"The harness stopped before the drill ended (outcome `{card.outcome}`, an incomplete run)")
     return (f"On {card.fault_wall[:10] if card.fault_wall else '?'} at {clock(card.fault_wall)} UTC the "
             f"{card.scenario or '?'} fault was injected. The incident was {declared}{measured}; {fixed}. "
-            f"The drill ended with outcome `{card.outcome}`; grade {card.grade.letter}.")
+            f"{ended}; grade {grade_text(card.grade)}.")
 
 
 def _impact(card: Scorecard) -> list[str]:

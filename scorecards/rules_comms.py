@@ -43,8 +43,10 @@ def _first_update_after_declare(run: RunView, severity: int | None) -> Finding |
     target = f"first status update within {policy.first_update_s:g} s of declaring (SEV{severity} policy)"
     first = next((e for e in run.of_kind("team.update") if e.seq > declared.seq), None)
     if first is None:
+        not_reached = run.stopped_before(declared.t_s + policy.first_update_s)
         return Finding(CATEGORY, "first_update_after_declare", "no status update after the declaration "
-                       f"({run.at(declared.t_s)})", target, False, (declared.seq,))
+                       f"({run.at(declared.t_s)})" + (f" {run.stopped_note()}" if not_reached else ""), target,
+                       None if not_reached else False, (declared.seq,))
     gap_s = round_s(first.t_s - declared.t_s)
     return Finding(CATEGORY, "first_update_after_declare", f"first status update {secs(gap_s)} after declaring "
                    f"SEV{severity} ({run.at(first.t_s)})", target, judge(gap_s, policy.first_update_s),
@@ -55,8 +57,9 @@ def _cadence_finding(run: RunView, cadence: UpdateCadence) -> Finding:
     source = f" ({cadence.target_source})" if cadence.target_source else ""
     target = f"an update at least every {cadence.target_s:g} s{source}" if cadence.target_s is not None else None
     if cadence.longest_gap_s is None:
+        stopped = f" {run.stopped_note()}" if run.stopped_before(None) else ""
         return Finding(CATEGORY, "update_cadence", "no status update was posted and the incident was never "
-                       "declared", target, cadence.passed, ())
+                       f"declared{stopped}", target, cadence.passed, ())
     bounds = {e.seq: e for e in run.events if e.seq in cadence.evidence}
     start, end = bounds[cadence.evidence[0]], bounds[cadence.evidence[-1]]
     closing = end.kind if end.kind in ("team.update", "team.resolve") else "the end of the journal"

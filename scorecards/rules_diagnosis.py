@@ -60,6 +60,8 @@ def diagnose(run: RunView) -> Diagnosis:
     correct = [e for e, name in zip(suspects, named, strict=True) if name == truth]
     if truth == NO_CHANGE:
         identified: bool | None = not suspects if run.fault is not None else None
+    elif not suspects and run.stopped_before(None):
+        identified = None  # the harness stopped before the team named anyone: not reached
     else:
         identified = bool(named) and named[-1] == truth if run.fault is not None else None
     identify_s = run.since_fault(correct[0].t_s) if correct and truth != NO_CHANGE else None
@@ -74,7 +76,7 @@ def diagnose(run: RunView) -> Diagnosis:
 def diagnosis_findings(run: RunView, diagnosis: Diagnosis) -> list[Finding]:
     if run.fault is None or not run.truth:
         return []
-    return [_trigger_finding(run, diagnosis), _scope_finding(diagnosis)]
+    return [_trigger_finding(run, diagnosis), _scope_finding(run, diagnosis)]
 
 
 def _trigger_finding(run: RunView, diagnosis: Diagnosis) -> Finding:
@@ -83,6 +85,8 @@ def _trigger_finding(run: RunView, diagnosis: Diagnosis) -> Finding:
     target = f"name the triggering change ({truth})" if truth != NO_CHANGE else "blame no change (none triggered it)"
     if not suspects:
         what = "no suspect was recorded" + ("; correctly, no change triggered it" if truth == NO_CHANGE else "")
+        if diagnosis.trigger_identified is None:
+            what += f" {run.stopped_note()}"
         return Finding(CATEGORY, "trigger", what, target, diagnosis.trigger_identified, ())
     listed = ", ".join(f"{name} ({run.at(e.t_s)})" for name, e in zip(diagnosis.suspects, suspects, strict=True))
     what = f"suspected {listed}"
@@ -95,9 +99,12 @@ def _trigger_finding(run: RunView, diagnosis: Diagnosis) -> Finding:
     return Finding(CATEGORY, "trigger", what, target, diagnosis.trigger_identified, diagnosis.evidence)
 
 
-def _scope_finding(diagnosis: Diagnosis) -> Finding:
+def _scope_finding(run: RunView, diagnosis: Diagnosis) -> Finding:
     truth = set(diagnosis.scope_truth)
     target = f"record the affected nodes ({', '.join(diagnosis.scope_truth) or 'none'})"
+    if diagnosis.scope_recorded is None and run.stopped_before(None):
+        return Finding(CATEGORY, "scope", f"the affected nodes were not recorded {run.stopped_note()}", target,
+                       None, ())
     if diagnosis.scope_recorded is None:
         return Finding(CATEGORY, "scope", "the affected nodes were never recorded", target, False, ())
     recorded = set(diagnosis.scope_recorded)

@@ -46,7 +46,8 @@ def escalation_finding(run: RunView, severity: Severity, span: IncidentSpan | No
                        (clear.seq, escalated.seq))
     over_t_s = _over_t_s(run, span)
     if over_t_s <= clear_t_s + deadline_s:
-        return Finding(CATEGORY, "escalation", f"{opening}; the incident was over at {run.at(over_t_s)}, before "
+        over = "the incident was over" if span.healthy_at_end or run.complete else "the harness stopped"
+        return Finding(CATEGORY, "escalation", f"{opening}; {over} at {run.at(over_t_s)}, before "
                        "an escalation was due", target, None, (clear.seq,))
     return Finding(CATEGORY, "escalation", f"{opening}; never escalated (deadline {run.at(clear_t_s + deadline_s)})",
                    target, False, (clear.seq,))

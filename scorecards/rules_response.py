@@ -1,7 +1,8 @@
 """Findings about the run itself and the response timings: one per phase, plus notes.
 
 Notes (`passed` None, category "run") explain what the scorecard could not judge: no plan,
-an unfinished or aborted run, no fault, events that came before the fault.
+an unfinished or aborted run, no fault, events that came before the fault. A phase an
+unfinished run had not reached is a note too, not a miss (`PhaseTiming.status`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from scorecards.journalview import RunView, secs
-from scorecards.model import Finding, PhaseTiming
+from scorecards.model import PHASE_NOT_REACHED, PHASE_OVERDUE, Finding, PhaseTiming
 from scorecards.phases import PHASE_RULES
 
 CATEGORY: Final = "response"
@@ -34,10 +35,16 @@ def phase_findings(run: RunView, phases: tuple[PhaseTiming, ...]) -> list[Findin
 def _phase_finding(run: RunView, timing: PhaseTiming) -> Finding:
     what, verb = PHASE_WORDS.get(timing.phase, (timing.phase, timing.phase))
     target = None if timing.target_s is None else f"{verb} within {timing.target_s:g} s of the fault"
-    if timing.seconds_from_fault is None:
-        happened = f"{what}: never (the journal ends at {run.at(run.end_t_s)})"
-    else:
+    stopped = run.at(run.end_t_s)
+    if timing.seconds_from_fault is not None:
         happened = f"{what} at fault + {secs(timing.seconds_from_fault)}"
+    elif timing.status == PHASE_OVERDUE:
+        happened = f"{what}: not by {stopped}, when the harness stopped, although it was due by then"
+    elif timing.status == PHASE_NOT_REACHED:
+        due = "" if timing.target_s is None else ", before it was due"
+        happened = f"{what}: not reached (harness stopped at {stopped}{due})"
+    else:
+        happened = f"{what}: never (the journal ends at {stopped})"
     return Finding(CATEGORY, timing.phase, happened, target, timing.passed, timing.evidence)
 
 
@@ -64,13 +71,15 @@ def _run_note(run: RunView) -> Finding | None:
     if aborted is not None:
         reason = aborted.data.get("reason", "no reason given")
         tail = "" if finished is not None else "; it never finished (no run.finished)"
+        withheld = "" if finished is not None else "; the grade is withheld"
         return Finding(RUN, "aborted", f"the drill was aborted ({reason}){tail}: phases after "
-                       f"{run.at(aborted.t_s)} are missing, not slow", None, None, (aborted.seq,))
+                       f"{run.at(aborted.t_s)} are missing, not slow{withheld}", None, None, (aborted.seq,))
     if finished is not None:
         return None
     last = (run.events[-1].seq,) if run.events else ()
-    return Finding(RUN, "unfinished", "the run never finished (no run.finished): phases after the journal's "
-                   "last event are missing, not slow", None, None, last)
+    return Finding(RUN, "unfinished", f"the run never finished (no run.finished; the harness stopped at "
+                   f"{run.at(run.end_t_s)}): phases it had not reached are not reached, not missed, and the "
+                   "grade is withheld", None, None, last)
 
 
 def _before_fault_note(run: RunView) -> Finding | None:

@@ -74,6 +74,8 @@ def _role_finding(run: RunView, role: str, roles: tuple[RoleAssignment, ...],
     target = f"a {role} named while the incident is open{expected}"
     holders = [r for r in roles if r.role == role]
     resolved = run.first_after_fault("team.resolve")
+    if not holders and run.stopped_before(None):
+        return Finding(CATEGORY, f"role_{role}", f"no {role} named {run.stopped_note()}", target, None, ())
     if not holders:
         return Finding(CATEGORY, f"role_{role}", f"no {role} was ever named", target, False, ())
     first = holders[0]

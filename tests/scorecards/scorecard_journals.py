@@ -80,6 +80,12 @@ def good_run() -> Script:
     ]
 
 
+def killed_run(stop_t_s: float = 100.0) -> Script:
+    """The good run as a harness killed at `stop_t_s` leaves it: the journal just stops, no run.finished.
+    At the default 100 s (fault + 90 s): alerted, acked, declared, first update out; not yet restored."""
+    return [entry for entry in good_run() if entry[0] <= stop_t_s and entry[1] != "run.finished"]
+
+
 def without(script: Script, *kinds: str) -> Script:
     return [entry for entry in script if entry[1] not in kinds]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from scorecard_journals import FAULT_T_S, good_run, planned, seq_of, traffic, window, write_run
+from scorecard_journals import FAULT_T_S, good_run, killed_run, planned, seq_of, traffic, window, write_run
 
 from scorecards import (
     OUTPUT_NAMES,
@@ -43,6 +43,7 @@ JOURNALS = {
     "aborted_before_fault": lambda: [planned(), (5.0, "run.aborted", {"reason": "facilitator"}),
                                      (6.0, "run.finished", {"outcome": "aborted", "run_dir": "r"})],
     "crashed_before_plan": list,
+    "killed_mid_incident": lambda: [*killed_run(), *traffic(5, 98, 30, 12)],
 }
 
 

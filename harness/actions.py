@@ -7,14 +7,19 @@ action reports which nodes it touched and what changed there; the session journa
 
 from __future__ import annotations
 
+import re
 import signal
 from collections.abc import Callable
 from typing import Any
 
 from harness.faults.base import FaultContext
+from harness.faults.restart import restart_leased
 from harness.session import ActionResult
 from harness.workers import find_hung_workers
 
+RESTART_LEASE_S = 30.0  # a node the team restarts is started again by then, even if the harness died
+ARTIFACT_KINDS = ("config", "release", "script")  # what the control plane rolls out
+FLAG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # a config data key, also part of a version name
 Action = Callable[[FaultContext, str | None, dict[str, Any]], ActionResult]
 _ACTIONS: dict[str, Action] = {}
 
@@ -60,7 +65,7 @@ def restart(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> Ac
     """Restart whole nodes, one after the other (a rolling restart)."""
     nodes = _targets(ctx, canary)
     for node in nodes:
-        ctx.backend.restart(node)
+        restart_leased(ctx, node, RESTART_LEASE_S)
     return ActionResult("restart", True, nodes, f"restarted {', '.join(nodes)}", {"restarted": list(nodes)})
 
 
@@ -116,11 +121,26 @@ def isolate(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> Ac
     return ActionResult("isolate", True, nodes, f"weight 0 on {', '.join(nodes)}", {"weights_before": before})
 
 
+MAX_WEIGHT = 1000  # the lb's weights are small shares; a larger one is a typo
+
+
+def _weight_param(params: dict[str, Any]) -> int:
+    """params `weight`: a whole number 0..MAX_WEIGHT, given as a number or a string ("2")."""
+    raw = params.get("weight", 1)
+    try:
+        weight = int(raw) if isinstance(raw, int | str) and not isinstance(raw, bool) else None
+    except ValueError:
+        weight = None
+    if weight is None or not 0 <= weight <= MAX_WEIGHT:
+        raise ValueError(f"params.weight: expected a whole number 0..{MAX_WEIGHT}, got {raw!r}")
+    return weight
+
+
 @action("restore")
 def restore(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
     """Put isolated nodes back into the load balancer (weight 1, or params `weight`)."""
     nodes = _named_nodes(ctx, canary, params, "restore")
-    weight = int(params.get("weight", 1))
+    weight = _weight_param(params)
     before = {node: ctx.lb.set_weight(node, weight) for node in nodes}
     return ActionResult("restore", True, nodes, f"weight {weight} on {', '.join(nodes)}",
                         {"weights_before": before})
@@ -132,6 +152,8 @@ def pause_rollout(ctx: FaultContext, canary: str | None, params: dict[str, Any])
 
     With a canary: only the rollouts whose next stage would reach that node."""
     kind = params.get("kind")
+    if kind is not None and kind not in ARTIFACT_KINDS:
+        raise ValueError(f"params.kind: expected one of {', '.join(ARTIFACT_KINDS)}, got {kind!r}")
     baking = [r for r in ctx.control_plane.rollouts()
               if r["state"] == "baking" and r["pending"] and (kind is None or r["kind"] == kind)
               and (canary is None or canary in r["pending"])]
@@ -153,7 +175,9 @@ def _set_flag(ctx: FaultContext, canary: str | None, params: dict[str, Any], val
     keeps its own with the flag set, so a flag never spreads one node's config to the rest.
     A node that already has the flag is left alone."""
     name = "flag-on" if value else "flag-off"
-    flag = str(params.get("flag", "serve_cached_stock"))
+    flag = params.get("flag", "serve_cached_stock")
+    if not isinstance(flag, str) or not FLAG_NAME.fullmatch(flag):
+        raise ValueError(f"params.flag: expected a flag name (letters, digits, _; up to 64), got {flag!r}")
     groups: dict[str, list[str]] = {}
     configs: dict[str, dict[str, Any]] = {}
     for node in _targets(ctx, canary):

@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from harness.errors import StackError
+from harness.liveruns import RunIsLive, is_live
 from harness.stack import procfs
 
 RUN_ID_ENV = "GAMEDRILL_RUN_ID"
@@ -52,7 +53,13 @@ def cleanup_containers(run_id: str | None = None) -> list[str]:
     try:
         from docker.errors import DockerException
 
-        from harness.stack.docker_engine import docker_engine, gamedrill_projects, project_name, remove_project
+        from harness.stack.docker_engine import (
+            PROJECT_PREFIX,
+            docker_engine,
+            gamedrill_projects,
+            project_name,
+            remove_project,
+        )
     except ImportError:
         return []
     try:
@@ -61,7 +68,10 @@ def cleanup_containers(run_id: str | None = None) -> list[str]:
         return []
     try:
         projects = gamedrill_projects(client)
-        wanted = sorted(projects if run_id is None else projects & {project_name(run_id)})
+        if run_id is None:  # a project whose run's harness lives is a drill in progress
+            wanted = sorted(p for p in projects if not is_live(p.removeprefix(PROJECT_PREFIX)))
+        else:
+            wanted = sorted(projects & {project_name(run_id)})
         for project in wanted:
             remove_project(client, project)
         return wanted
@@ -72,8 +82,15 @@ def cleanup_containers(run_id: str | None = None) -> list[str]:
 
 
 def cleanup(run_id: str | None = None, grace_s: float = 3.0) -> list[Leftover]:
-    """Stop every leftover process group of `run_id` (every run when None); returns what was found."""
-    leftovers = find_leftovers(run_id)
+    """Stop every leftover process group of `run_id` (of every run whose harness is dead, when None);
+    returns what was found. A run whose harness is alive is a drill in progress: never touched."""
+    if run_id is not None and is_live(run_id):
+        raise RunIsLive(f"run {run_id} has a live harness: `gamedrill abort` ends it (its stack goes with it)")
+
+    def left() -> list[Leftover]:
+        return [item for item in find_leftovers(run_id) if run_id is not None or not is_live(item.run_id)]
+
+    leftovers = left()
     groups = defaultdict(list)
     for item in leftovers:
         groups[item.pgid].append(item)
@@ -82,9 +99,9 @@ def cleanup(run_id: str | None = None, grace_s: float = 3.0) -> list[Leftover]:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pgid, sig)
     deadline = time.monotonic() + grace_s
-    while find_leftovers(run_id) and time.monotonic() < deadline:
+    while left() and time.monotonic() < deadline:
         time.sleep(0.05)  # waiting out the grace period, as `docker stop` does
-    for item in find_leftovers(run_id):
+    for item in left():
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(item.pgid, signal.SIGKILL)
     return leftovers

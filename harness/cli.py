@@ -162,7 +162,8 @@ def smoke(runs_dir: Path, requests: int) -> None:
 
 @main.command()
 @click.argument("run_ids", nargs=-1)
-@click.option("--all", "every_run", is_flag=True, help="clean up after every run on this machine")
+@click.option("--all", "every_run", is_flag=True,
+              help="clean up after every run on this machine whose harness is dead")
 @reports_errors
 def cleanup(run_ids: tuple[str, ...], every_run: bool) -> None:
     """Remove what earlier runs left behind (processes, containers), by run id."""
@@ -177,6 +178,13 @@ def cleanup(run_ids: tuple[str, ...], every_run: bool) -> None:
         console.print(f"stopped {item.service} (pid {item.pid}) of run {item.run_id}", markup=False)
     for project in projects:
         console.print(f"removed the containers of compose project {project}", markup=False)
+    if every_run:
+        from harness.cleanup import find_leftovers
+        from harness.liveruns import is_live
+
+        live = sorted({item.run_id for item in find_leftovers() if is_live(item.run_id)})
+        if live:
+            console.print(f"left alone (their harness is alive): {', '.join(live)}", markup=False)
     if not found and not projects:
         console.print("nothing left behind")
     else:

@@ -44,9 +44,12 @@ def drill_options(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except ControlError as exc:
-            if exc.status is None:  # nothing answered: not a refusal, nothing was recorded
+            if exc.status is None and not exc.sent:  # nothing listens: not a refusal, nothing was recorded
                 errors.print(f"error: no harness answers for this drill, nothing was recorded ({exc}); if it "
                              "died, `gamedrill run --resume RUN` takes the drill over", markup=False)
+            elif exc.status is None:  # sent, then cut off: it may be journaled (an act may be running)
+                errors.print(f"error: {exc}; it may have been recorded: check `gamedrill status` or the "
+                             "console's timeline before sending it again", markup=False)
             else:
                 errors.print(f"error: the drill refused it: {exc}", markup=False)
             sys.exit(1)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.actions import known_actions, run_action
-from harness.errors import GamedrillError
+from harness.errors import GamedrillError, StackError
 from harness.session import ActionResult, TeamEventKind
 from harness.spec_steps import ROLES
 from harness.timeline import Event, read_journal
@@ -42,6 +42,7 @@ class DrillSessionMixin:
     faults: FaultStack | None
     _stop: threading.Event
     _resolved: threading.Event
+    _changes_seen: list[dict[str, Any]]
 
     def plan(self, drill_file: Path | None = None) -> None:
         """The first event of the run: what it is, its targets and its ground truth (and where
@@ -68,13 +69,15 @@ class DrillSessionMixin:
         if self.ctx is None:
             raise DrillOver("the stack is not up yet")
         asked = self.journal.append("team.act", by=by, action=action, canary=canary, params=params)
-        refused: ValueError | None = None
+        refused: Exception | None = None
         try:
             result = run_action(action, self.ctx, canary, params)
         except (GamedrillError, OSError) as exc:
             result = ActionResult(action, False, (), f"failed: {exc}")
         except ValueError as exc:  # bad arguments: journaled as a refusal, then the caller's 400
             refused, result = exc, ActionResult(action, False, (), f"refused: {exc}")
+        except Exception as exc:  # a bug: journaled all the same (the request keeps its outcome), then a 500
+            refused, result = exc, ActionResult(action, False, (), f"failed: internal error ({type(exc).__name__})")
         self.journal.append("action.result", action=action, ok=result.ok, nodes=list(result.nodes),
                             detail=result.detail, changed=result.changed)
         if refused is not None:
@@ -88,7 +91,13 @@ class DrillSessionMixin:
     def changes(self) -> list[dict[str, Any]]:
         if self.ctx is None:
             return []
-        return self.ctx.control_plane.changes()
+        try:
+            self._changes_seen = self.ctx.control_plane.changes()
+        except StackError:
+            if not self._stop.is_set():
+                raise
+            # The control plane goes down with the drill: consoles still get the log as last read.
+        return self._changes_seen
 
     def journal_events(self, since_seq: int, facilitator: bool) -> list[Event]:
         events = [e for e in read_journal(self.journal.path) if e.seq > since_seq]

@@ -28,7 +28,9 @@ POLL_S = 0.25
 
 def undo(revert: dict[str, Any]) -> None:
     """Apply a revert recipe: {"sigcont": [pids]}, {"kill": [pids]}, {"rlimit_nofile": {pid: [soft, hard]}},
-    {"respawn": [{"argv", "cwd", "env", "log", "rlimits", "unless_alive": [pids]}]}."""
+    {"respawn": [{"argv", "cwd", "env", "log", "rlimits", "unless_alive": [pids],
+    "unless_running": {env var: value}}]}: a service is not started again while any of
+    `unless_alive` lives, nor while a process whose environment has every `unless_running` pair does."""
     for pid in revert.get("sigcont", []):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGCONT)
@@ -39,8 +41,11 @@ def undo(revert: dict[str, Any]) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
             resource.prlimit(int(pid), resource.RLIMIT_NOFILE, (soft, hard))
     for recipe in revert.get("respawn", []):
-        if not any(_alive(pid) for pid in recipe.get("unless_alive", [])):
-            _respawn(recipe)
+        if any(_alive(pid) for pid in recipe.get("unless_alive", [])):
+            continue
+        if recipe.get("unless_running") and _running_with(recipe["unless_running"]):
+            continue
+        _respawn(recipe)
 
 
 def _alive(pid: int) -> bool:
@@ -49,6 +54,22 @@ def _alive(pid: int) -> bool:
             return f.read().rpartition(")")[2].split()[0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+def _running_with(wanted: dict[str, str]) -> bool:
+    """Whether a live process carries every one of these environment variables."""
+    pairs = {f"{key}={value}".encode() for key, value in wanted.items()}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or not _alive(int(entry.name)):
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as f:
+                environ = set(f.read().split(b"\0"))
+        except OSError:
+            continue
+        if pairs <= environ:
+            return True
+    return False
 
 
 def _respawn(recipe: dict[str, Any]) -> None:
@@ -69,15 +90,21 @@ def _respawn(recipe: dict[str, Any]) -> None:
 
 
 def watch(lease: Path) -> int:
+    # A renewal is any change of the file's mtime; its age is kept on this process's monotonic
+    # clock, so a wall-clock step (NTP, a VM resumed) neither ends nor stretches a lease.
+    last_mtime_ns, renewed_at = None, time.monotonic()
     while True:
         try:
             recipe = json.loads(lease.read_text())
-            age_s = time.time() - lease.stat().st_mtime
+            mtime_ns = lease.stat().st_mtime_ns
         except FileNotFoundError:
             return 0  # the harness reverted the fault itself
         except ValueError:
             time.sleep(POLL_S)  # caught mid-write; the next read sees the whole file
             continue
+        if mtime_ns != last_mtime_ns:
+            last_mtime_ns, renewed_at = mtime_ns, time.monotonic()
+        age_s = time.monotonic() - renewed_at
         if age_s > recipe["ttl_s"]:
             undo(recipe["revert"])
             print(f"lease {lease.name} expired after {age_s:.1f} s: fault undone", file=sys.stderr)

@@ -21,9 +21,9 @@ from pathlib import Path
 from harness.compression import compress
 from harness.control.server import CONTROL_FILE
 from harness.errors import GamedrillError
+from harness.liveruns import LiveMark, RunIsLive
 from harness.runner import Run, RunOptions
 from harness.spec import load_drill
-from harness.stack import procfs
 from harness.stack.compose import load_compose
 from harness.stack.factory import adopt_backend
 from harness.timeline import Event, Journal, read_journal
@@ -38,22 +38,28 @@ def prepare_resume(run_dir: Path, options: RunOptions) -> tuple[Run, list[Event]
     journal_path = run_dir / "journal.jsonl"
     if not journal_path.is_file():
         raise CannotResume(f"{run_dir}: no journal.jsonl, so no drill to resume")
-    events = read_journal(journal_path)
-    _refuse_if_not_resumable(run_dir, events)
-    plan = next(e for e in events if e.kind == "run.planned").data
-    drill_file = plan.get("drill_file") or (str(options.drill_file) if options.drill_file else None)
-    if not drill_file:
-        raise CannotResume(f"{run_dir}: its journal does not say which drill file it ran; pass it: "
-                           "gamedrill run DRILL --resume RUN")
-    drill = compress(load_drill(drill_file))
-    if drill.name != plan["drill"]:
-        raise CannotResume(f"{drill_file} is drill {drill.name!r}, but run {run_dir.name} ran {plan['drill']!r}")
-    stack_state = json.loads((run_dir / "stack.json").read_text())
-    project = load_compose(drill.scenario.stack.compose_file, overrides=stack_state.get("ports", {}))
-    backend = adopt_backend(project, run_dir, run_dir.name, str(plan["backend"]))
-    journal = Journal.open(journal_path)
+    live = _take_over(run_dir)  # first: once it is ours, no other harness writes the journal
+    try:
+        events = read_journal(journal_path)
+        _refuse_if_not_resumable(run_dir, events)
+        plan = next(e for e in events if e.kind == "run.planned").data
+        drill_file = plan.get("drill_file") or (str(options.drill_file) if options.drill_file else None)
+        if not drill_file:
+            raise CannotResume(f"{run_dir}: its journal does not say which drill file it ran; pass it: "
+                               "gamedrill run DRILL --resume RUN")
+        drill = compress(load_drill(drill_file))
+        if drill.name != plan["drill"]:
+            raise CannotResume(f"{drill_file} is drill {drill.name!r}, but run {run_dir.name} ran "
+                               f"{plan['drill']!r}")
+        stack_state = json.loads((run_dir / "stack.json").read_text())
+        project = load_compose(drill.scenario.stack.compose_file, overrides=stack_state.get("ports", {}))
+        backend = adopt_backend(project, run_dir, run_dir.name, str(plan["backend"]), _killed_by_faults(events))
+        journal = Journal.open(journal_path)
+    except BaseException:
+        live.release()
+        raise
     run = Run(drill=drill, run_id=run_dir.name, run_dir=run_dir, journal=journal, backend=backend,
-              options=replace(options, autopilot=False), rng=random.Random(options.seed))
+              options=replace(options, autopilot=False), rng=random.Random(options.seed), live=live)
     return run, events
 
 
@@ -65,9 +71,23 @@ def _refuse_if_not_resumable(run_dir: Path, events: list[Event]) -> None:
     if not any(e.kind == "run.state" and e.data.get("to") == "injected" for e in events):
         raise CannotResume(f"run {run_dir.name} died before its fault was injected: start the drill again, "
                            f"and `gamedrill cleanup {run_dir.name}` removes what it left")
-    control = run_dir / CONTROL_FILE
-    if control.exists():
-        pid = int(json.loads(control.read_text())["pid"])
-        if procfs.is_alive(pid):
-            raise CannotResume(f"run {run_dir.name} is still running (its harness is pid {pid})")
+
+
+def _killed_by_faults(events: list[Event]) -> frozenset[str]:
+    """Services that faults still live may have stopped (a signal to the whole service, a restart)."""
+    reverted = {e.data["index"] for e in events if e.kind == "fault.reverted"}
+    return frozenset(str(e.data["service"]) for e in events
+                     if e.kind in ("fault.injected", "fault.injecting") and e.data.get("type") in ("signal", "restart")
+                     and e.data["index"] not in reverted and "service" in e.data)
+
+
+def _take_over(run_dir: Path) -> LiveMark:
+    """The run's live mark: only one harness runs a drill, and only once the last one is dead."""
+    try:
+        return LiveMark(run_dir.name)
+    except RunIsLive:
+        control = run_dir / CONTROL_FILE
+        pid = json.loads(control.read_text()).get("pid") if control.exists() else None
+        raise CannotResume(f"run {run_dir.name} is still running" + (f" (its harness is pid {pid})" if pid else "")
+                           + ": nothing to take over") from None
 

@@ -19,12 +19,15 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.compression import compress
 from harness.control import ControlClient, ControlServer, Tokens, create_app, issue_tokens
+from harness.control.server import CONTROL_FILE, ControlServerError
 from harness.drillsession import DrillSessionMixin
 from harness.faults import FaultContext, FaultStack, reattach
 from harness.faults.rollout import push
+from harness.liveruns import LiveMark
 from harness.load import LoadGenerator, RequestRecord
 from harness.monitor import Monitor
 from harness.paging import Pager
@@ -80,6 +83,7 @@ class Run(DrillSessionMixin):
     options: RunOptions
     rng: random.Random
     clock: SystemClock = field(default_factory=SystemClock)
+    live: LiveMark | None = None  # held while this process runs the drill (see harness.liveruns)
     states: StateMachine = field(init=False)
     monitor: Monitor = field(init=False)
     faults: FaultStack | None = None
@@ -93,8 +97,10 @@ class Run(DrillSessionMixin):
     ctx: FaultContext | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _resolved: threading.Event = field(default_factory=threading.Event)
+    _changes_seen: list[dict[str, Any]] = field(default_factory=list)  # the change log as last read
     _ticker: threading.Thread | None = None
     _outcome: tuple[str, str] | None = None
+    _finish_lock: threading.Lock = field(default_factory=threading.Lock)
     _origin_mono: float = 0.0
 
     def __post_init__(self) -> None:
@@ -128,10 +134,16 @@ class Run(DrillSessionMixin):
             self.states.move(RunState.RESUMING)
             self._connect()
             held, lapsed = self._take_over_faults(journaled)
-            self.journal.append("run.resumed", pid=os.getpid(), faults_held=held, faults_lapsed=lapsed)
-            self._serve(Tokens.read(self.run_dir))
-            self.states.move(RunState.INJECTED)
-            self._respond()
+            stopping = _stop_decided(journaled)
+            self.journal.append("run.resumed", pid=os.getpid(), faults_held=held, faults_lapsed=lapsed,
+                                winding_down=stopping is not None)
+            if stopping is not None:  # the dead harness was ending the drill: end it, never carry on
+                self._outcome = stopping
+                self._stop.set()
+            else:
+                self._serve(Tokens.read(self.run_dir), port=_control_port(self.run_dir))
+                self.states.move(RunState.INJECTED)
+                self._respond()
         except KeyboardInterrupt:
             self._finish("aborted", "interrupted (Ctrl-C or SIGTERM)")
         except Exception as exc:
@@ -149,10 +161,17 @@ class Run(DrillSessionMixin):
         faults = self.drill.scenario.faults
         injected = {e.data["index"]: e for e in journaled if e.kind == "fault.injected"}
         reverted = {e.data["index"] for e in journaled if e.kind == "fault.reverted"}
+        # Killed while injecting: never confirmed, so never taken over; its lease (written
+        # before the fault was applied) undoes whatever of it took effect, and it is not injected twice.
+        unconfirmed = {e.data["index"]: e for e in journaled if e.kind == "fault.injecting"
+                       and e.data["index"] not in injected}
+        for index in sorted(unconfirmed):
+            self.journal.append("fault.reverted", index=index, type=faults[index].type, how="lease", ok=True,
+                                unconfirmed=True)
         start = next(e.t_s for e in journaled if e.kind == "run.state" and e.data.get("to") == "injected")
-        self.schedule = FaultSchedule.of(faults, start, already={i: e.t_s for i, e in injected.items()},
-                                         over=reverted)
-        held, lapsed = [], []
+        already = {i: e.t_s for i, e in (unconfirmed | injected).items()}
+        self.schedule = FaultSchedule.of(faults, start, already=already, over=reverted | set(unconfirmed))
+        held, lapsed = [], list(unconfirmed)
         for index, event in sorted(injected.items()):
             if index in reverted:
                 continue
@@ -164,8 +183,8 @@ class Run(DrillSessionMixin):
             live.renew(self.ctx)
             self.faults.adopt(index, live)
             held.append(index)
-        if held:
-            self.monitor.arm_restoration(start)
+        if (held or lapsed) and not any(e.kind == "restoration.detected" for e in journaled):
+            self.monitor.arm_restoration(start)  # also when only leases undid them: the recovery is measured
         return held, lapsed
 
     def _start(self) -> None:
@@ -184,16 +203,14 @@ class Run(DrillSessionMixin):
                                 self.run_dir / "leases", self._proxy_api())
         self.faults = FaultStack(self.journal, self.ctx)
 
-    def _serve(self, tokens: Tokens) -> None:
-        """Paging, the control API, the monitor's clock, the load and the probes."""
+    def _serve(self, tokens: Tokens, port: int = 0) -> None:
+        """Paging, the control API (on `port`, else any free one), the monitor's clock, the load and the probes."""
         stack = self.drill.scenario.stack
         nodes = stack.nodes
         self.pager = Pager(self.journal, self.drill.paging, self.run_id, self.drill.title)
         self.pager.start()
         self.tokens = tokens
-        self.control = ControlServer(create_app(self, self.tokens), run_dir=self.run_dir, run_id=self.run_id,
-                                     host=self.options.listen, allow_remote=self.options.allow_remote)
-        self.control.start()
+        self.control = self._control_server(port)
         self._ticker = threading.Thread(target=self._tick_loop, name="monitor-tick", daemon=True)
         self._ticker.start()
         load = self.drill.load
@@ -206,6 +223,19 @@ class Run(DrillSessionMixin):
         self.probes = NodeProbes({n: self.backend.endpoint(n).port for n in nodes}, self.monitor.feed_probe,
                                  self.journal.now_s, path=stack.probe_path)
         self.probes.start()
+
+    def _control_server(self, port: int) -> ControlServer:
+        def serving(on_port: int) -> ControlServer:
+            assert self.tokens is not None
+            return ControlServer(create_app(self, self.tokens), run_dir=self.run_dir, run_id=self.run_id,
+                                 host=self.options.listen, port=on_port,
+                                 allow_remote=self.options.allow_remote).start()
+        if port:
+            try:
+                return serving(port)
+            except ControlServerError as exc:  # taken meanwhile: open consoles must be opened again
+                log.warning("the control API cannot have its old port back (%s): serving on a new one", exc)
+        return serving(0)
 
     def _baseline_and_decoys(self) -> bool:
         """Healthy traffic, then the decoy changes; False when the steady state is not healthy."""
@@ -308,13 +338,24 @@ class Run(DrillSessionMixin):
         if self.control is not None:  # last: the consoles' streams end with run.finished
             _quietly(self.control.stop)
         _quietly(lambda: _write_scorecard(self.run_dir))
+        self.journal.close()  # lets go of the writer's lock: the run is over
+        if self.live is not None:
+            self.live.release()
 
     # ---- helpers ----------------------------------------------------------------------
 
     def _finish(self, outcome: str, reason: str) -> None:
-        if self._outcome is None:
-            self._outcome = (outcome, reason)
-        self._stop.set()
+        """The first outcome wins; it is journaled at once, so a harness killed while winding
+        down leaves the decision behind for `--resume`."""
+        with self._finish_lock:
+            first = self._outcome is None
+            if first:
+                self._outcome = (outcome, reason)
+        try:
+            if first:
+                self.journal.append("run.stopping", outcome=outcome, reason=reason)
+        finally:
+            self._stop.set()
 
     def _port_of(self, service: str | None) -> int | None:
         return None if service is None else self.backend.endpoint(service).port
@@ -373,6 +414,24 @@ def _signals_held() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _stop_decided(journaled: Sequence[Event]) -> tuple[str, str] | None:
+    """The outcome a dead harness had decided on (or the team's resolve it had not acted on yet)."""
+    for event in journaled:
+        if event.kind == "run.stopping":
+            return str(event.data["outcome"]), str(event.data["reason"])
+    if any(event.kind == "team.resolve" for event in journaled):
+        return "resolved", "the team resolved the incident"
+    return None
+
+
+def _control_port(run_dir: Path) -> int:
+    """The port the dead harness served the control API on: open consoles reconnect to it."""
+    try:
+        return int(json.loads((run_dir / CONTROL_FILE).read_text())["url"].rsplit(":", 1)[1])
+    except (OSError, ValueError, KeyError, IndexError):
+        return 0
+
+
 def _quietly(step: object) -> None:
     try:
         step()  # type: ignore[operator]
@@ -393,9 +452,14 @@ def prepare_run(drill: Drill, options: RunOptions) -> Run:
     check_stack_roles(drill.scenario, project)
     run_id, run_dir = create_run_dir(options.runs_dir or drill.runs_dir or DEFAULT_RUNS_DIR)
     rng = random.Random(options.seed)
-    backend = backend_for(project, run_dir, run_id, drill.backend)
-    journal = Journal.open(run_dir / "journal.jsonl")
+    live = LiveMark(run_id)
+    try:
+        backend = backend_for(project, run_dir, run_id, drill.backend)
+        journal = Journal.open(run_dir / "journal.jsonl")
+    except BaseException:
+        live.release()
+        raise
     run = Run(drill=drill, run_id=run_id, run_dir=run_dir, journal=journal, backend=backend, options=options,
-              rng=rng)
+              rng=rng, live=live)
     run.plan(options.drill_file)
     return run

@@ -13,12 +13,15 @@ torn by a crash mid-write is ignored (and reported) when reading, and cut off wh
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
+import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,9 +40,10 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "run.planned": "what this run is: run_id, drill, scenario, backend, targets, truth, load (facilitator-only)",
     "run.state": "state machine transition: from, to",
     "run.aborted": "the drill stops early: reason (safety limit, facilitator, signal)",
+    "run.stopping": "the drill's end is decided (resolved, limit, abort, failure): outcome, reason",
     "run.finished": "the drill is over: outcome, run_dir",
     "run.resumed": "a new harness took the drill over: pid, faults_held, faults_lapsed (indexes; a lapsed "
-                   "fault's lease undid it)",
+                   "fault's lease undid it), winding_down (the dead harness was ending the drill)",
     "stack.up": "the stack is healthy: services, up_s",
     "stack.down": "the stack is torn down (or kept): kept",
     "load.started": "users, rate_per_s",
@@ -47,8 +51,10 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "baseline.recorded": "healthy baseline: requests, error_rate, p50_ms, p99_ms",
     "steady_state.checked": "before injecting: healthy, error_rate, p99_ms",
     "change.pushed": "a decoy change reached the control plane: kind, version, change_id",
+    "fault.injecting": "a fault is about to be applied (its lease is written first): index, type, ttl_s, service",
     "fault.injected": "index, type, target, ttl_s and what was done",
-    "fault.reverted": "index, type, how (revert, abort, ttl)",
+    "fault.reverted": "index, type, how (end of drill, abort, duration, lease), ok; unconfirmed: the harness "
+                      "died while injecting it",
     "safety.tripped": "a stop condition fired: limit, value",
     "alert.fired": "name, metric, value, threshold, node (per-node rules)",
     "alert.cleared": "name, node",
@@ -76,6 +82,10 @@ _WALL_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 class JournalCorrupt(GamedrillError):
     """A journal line that is not the last one does not parse: not a crash, a damaged file."""
+
+
+class JournalBusy(GamedrillError):
+    """Another live process holds the journal open for writing."""
 
 
 class Clock(Protocol):
@@ -213,9 +223,10 @@ class Journal:
     def open(cls, path: str | Path, clock: Clock | None = None) -> Journal:
         """Start a journal at `path`, or continue the one already there."""
         path, clock = Path(path), clock or SystemClock()
-        scan = scan_journal(path) if path.exists() else JournalScan((), 0, b"")
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
+            _hold_writer_lock(fd, path)
+            scan = scan_journal(path)
             if scan.torn_tail:  # the next line must not be glued onto the torn one
                 os.ftruncate(fd, scan.complete_bytes)
             if not scan.events:
@@ -276,14 +287,17 @@ class Journal:
             data = MappingProxyType(dict(data))
             event = Event(self._last_seq + 1, kind, self.clock.wall(), self.now_s(), data)
             line = event.to_line().encode("utf-8")  # raises before writing if data is not JSON
-            try:
-                _write_all(self._fd, line)
-                os.fsync(self._fd)
-            except OSError:
-                os.ftruncate(self._fd, self._size)  # take back a partial line (disk full...)
-                raise
-            self._size += len(line)
-            self._last_seq = event.seq
+            # Ctrl-C and SIGTERM raise in the main thread wherever it is: one between the write
+            # and the seq's update would give the next event the same seq.
+            with _interrupts_deferred():
+                try:
+                    _write_all(self._fd, line)
+                    os.fsync(self._fd)
+                except OSError:
+                    os.ftruncate(self._fd, self._size)  # take back a partial line (disk full...)
+                    raise
+                self._size += len(line)
+                self._last_seq = event.seq
             for listener in self._listeners:
                 try:
                     listener(event)
@@ -304,6 +318,36 @@ def _continued_origin(events: tuple[Event, ...], clock: Clock) -> tuple[float, b
     # Bridge the gap with the wall clock, so t_s never goes backwards.
     gap_s = max(0.0, (clock.wall() - last.wall).total_seconds())
     return clock.monotonic() - last.t_s - gap_s, True
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM that arrive inside the block take effect right after it.
+
+    Python runs signal handlers in the main thread only, so other threads need nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {sig: signal.signal(sig, lambda number, _frame: caught.append(number))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        for number in caught:
+            signal.raise_signal(number)  # to the handler that was there: raise, ignore or die, as it would have
+
+
+def _hold_writer_lock(fd: int, path: Path) -> None:
+    """One writer per journal: two harnesses appending to one file would break its seq.
+
+    The lock lives as long as the descriptor, so a killed harness lets go of it at once."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise JournalBusy(f"{path} is being written by another process (a harness of this run is alive)") from None
 
 
 def _write_all(fd: int, data: bytes) -> None:

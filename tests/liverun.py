@@ -6,7 +6,8 @@ import contextlib
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from harness.waiting import wait_until
@@ -28,3 +29,14 @@ def running_drill(runs: Path, drill: Path, *options: str) -> Iterator[tuple[subp
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
+
+
+def healed_after_s(check: Callable[[], bool], killed_at: float, ttl_s: float, what: str) -> float:
+    """Seconds from the kill to the start of the first check that found the shop healed; fails
+    past the TTL (a check started in time that takes longer does not count as late)."""
+    def timed() -> tuple[float] | None:
+        began = time.monotonic()
+        return (began - killed_at,) if check() else None
+
+    (seconds,) = wait_until(timed, max(0.0, killed_at + ttl_s - time.monotonic()), what, interval_s=0.2)
+    return seconds

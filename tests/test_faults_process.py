@@ -17,13 +17,14 @@ from shopclient import get
 
 from harness.cleanup import cleanup, find_leftovers
 from harness.faults import FaultContext, injector_for
+from harness.faults.base import held_lease_s
 from harness.shopapi import ControlPlane, LoadBalancer
 from harness.spec import CpuHogFault, FdLimitFault, PauseFault, RestartFault, SignalFault
 from harness.stack import LocalBackend, procfs
 from harness.waiting import wait_until
 
-TTL_S = 6.0  # the shortest lease a scenario may ask for
-LEASE_SLACK_S = 3.0  # the watcher polls every 0.25 s; a loaded CI machine is slower
+TTL_S = 6.0  # the shortest a scenario may ask for: a dead harness's fault is undone within it
+LEASE_S = held_lease_s(TTL_S)  # when the lease itself lapses (the rest of the TTL is for the undo)
 
 
 @pytest.fixture
@@ -67,8 +68,8 @@ def test_a_pause_whose_lease_lapses_is_undone_without_the_harness(shop: LocalBac
     injected_at = time.monotonic()
     injector_for("pause")(PauseFault(type="pause", service="inventory", ttl_s=TTL_S), ctx)  # never renewed
     assert not answers(port)
-    wait_until(lambda: answers(port), TTL_S + LEASE_SLACK_S, "the lease watcher to thaw inventory")
-    assert time.monotonic() - injected_at >= TTL_S - 0.5, "undone by the lease running out, not earlier"
+    wait_until(lambda: answers(port), TTL_S, "the lease watcher to thaw inventory")
+    assert time.monotonic() - injected_at >= LEASE_S - 0.5, "undone by the lease running out, not earlier"
     assert not list((ctx.lease_dir).glob("*.lease")), "the watcher removed the lapsed lease"
 
 
@@ -101,7 +102,7 @@ def test_an_fd_limit_whose_lease_lapses_is_put_back(shop: LocalBackend, ctx: Fau
     before = {p.pid: _nofile(p.pid) for p in shop.processes("web-2")}
     injector_for("fd_limit")(FdLimitFault(type="fd_limit", service="web-2", nofile=32, ttl_s=TTL_S), ctx)
     assert all(_nofile(pid)[0] == 32 for pid in before)
-    wait_until(lambda: all(_nofile(pid) == limits for pid, limits in before.items()), TTL_S + LEASE_SLACK_S,
+    wait_until(lambda: all(_nofile(pid) == limits for pid, limits in before.items()), TTL_S,
                "the lease watcher to restore RLIMIT_NOFILE")
 
 
@@ -123,7 +124,7 @@ def test_cpu_hogs_stop_when_their_lease_lapses(ctx: FaultContext) -> None:
     fault = injector_for("cpu_hog")(CpuHogFault(type="cpu_hog", cores=1, ttl_s=TTL_S), ctx)
     pids = fault.detail["pids"]
     wait_until(lambda: _cpu_s(pids) > 0.2, 10, "the hog to burn CPU")
-    wait_until(lambda: not any(procfs.is_alive(pid) for pid in pids), TTL_S + LEASE_SLACK_S,
+    wait_until(lambda: not any(procfs.is_alive(pid) for pid in pids), TTL_S,
                "the hog to stop once nobody renews its lease")
 
 
@@ -156,7 +157,7 @@ def test_a_killed_service_is_started_again_when_its_lease_lapses(shop: LocalBack
     port = shop.endpoint("inventory").port
     injector_for("signal")(SignalFault(type="signal", service="inventory", ttl_s=TTL_S), ctx)
     wait_until(lambda: not answers(port, timeout_s=0.2), 5, "inventory to stop answering")
-    wait_until(lambda: answers(port), TTL_S + LEASE_SLACK_S + 5, "the lease watcher to start inventory again")
+    wait_until(lambda: answers(port), TTL_S, "the lease watcher to start inventory again")
     again: list[Any] = [p for p in find_leftovers(shop.run_id) if p.service == "inventory"]
     assert again, "the respawned inventory carries the run id, so `gamedrill cleanup` finds it"
 

@@ -6,7 +6,9 @@ import itertools
 import json
 import logging
 import os
+import random
 import re
+import signal
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -193,3 +195,44 @@ def test_listeners_see_every_event_in_order_and_a_failing_one_stops_nothing(tmp_
         second = journal.append("team.note", by="alice", text="still journaling")
     assert seen == [first.seq, second.seq]
     assert [e.kind for e in read_journal(tmp_path / "journal.jsonl")][-2:] == ["team.ack", "team.note"]
+
+
+def test_interrupts_mid_write_never_break_the_seq(tmp_path: Path) -> None:
+    """SIGTERM (the CLI turns it into KeyboardInterrupt) lands in the main thread wherever it
+    is; landing between a line's write and the seq's update once gave two events one seq."""
+    armed = [False]  # raise only inside the appends' try: the test's own lines stay uninterrupted
+    stop = threading.Event()
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        if armed[0]:
+            raise KeyboardInterrupt
+
+    def pester() -> None:  # signals at random moments of the main thread's appends
+        while not stop.is_set():
+            os.kill(os.getpid(), signal.SIGTERM)
+            stop.wait(random.uniform(0, 0.002))
+
+    acknowledged, interrupted = [], 0
+    path = tmp_path / "journal.jsonl"
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    pesterer = threading.Thread(target=pester)
+    try:
+        with Journal.open(path) as journal:
+            pesterer.start()
+            for n in range(1500):
+                try:
+                    armed[0] = True
+                    seq = journal.append("team.note", by="alice", text=str(n)).seq
+                    armed[0] = False
+                    acknowledged.append(seq)
+                except KeyboardInterrupt:
+                    armed[0] = False
+                    interrupted += 1
+    finally:
+        stop.set()
+        pesterer.join()
+        signal.signal(signal.SIGTERM, previous)
+
+    events = scan_journal(path).events  # raises JournalCorrupt on a repeated seq
+    assert interrupted > 0, "the signals landed during the appends"
+    assert set(acknowledged) <= {e.seq for e in events}, "an acknowledged event is missing"

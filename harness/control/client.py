@@ -24,10 +24,13 @@ from harness.timeline import Event, parse_wall
 
 
 class ControlError(GamedrillError):
-    """The control API refused a request (`status` is its HTTP status) or could not be reached (None)."""
+    """The control API refused a request (`status` is its HTTP status) or gave no answer (None).
 
-    def __init__(self, status: int | None, message: str) -> None:
-        self.status, self.message = status, message
+    Without an answer, `sent` says whether the request left this machine: if it did, the
+    harness may have recorded it (or be acting on it) before the connection broke."""
+
+    def __init__(self, status: int | None, message: str, sent: bool = True) -> None:
+        self.status, self.message, self.sent = status, message, sent
         super().__init__(f"{status}: {message}" if status is not None else message)
 
 
@@ -39,6 +42,10 @@ class NoLiveRunError(GamedrillError):
 class ActOutcome:
     event: Event  # the journaled team.act
     result: ActionResult
+
+
+# An action runs before its answer comes: a rolling restart waits for each node to be healthy.
+ACT_TIMEOUT_S = 120.0
 
 
 class ControlClient:
@@ -96,7 +103,8 @@ class ControlClient:
     def act(self, by: str, action: str, canary: str | None = None,
             params: Mapping[str, Any] | None = None) -> ActOutcome:
         reply = self._request("POST", "/v1/act", {"by": by, "action": action, "canary": canary,
-                                                   "params": dict(params or {})})
+                                                   "params": dict(params or {})},
+                              timeout_s=max(self.timeout_s, ACT_TIMEOUT_S))
         result = reply["result"]
         return ActOutcome(_to_event(reply["event"]), ActionResult(
             action=str(result["action"]), ok=bool(result["ok"]), nodes=tuple(result["nodes"]),
@@ -127,20 +135,27 @@ class ControlClient:
         sent = {key: value for key, value in body.items() if value is not None}
         return _to_event(self._request("POST", f"/v1/events/{kind}", sent))
 
-    def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+    def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None,
+                 timeout_s: float | None = None) -> Any:
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         payload = None
         if body is not None:
             payload = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = "application/json"
         # http.client rather than urllib: no proxy settings from the environment, no redirects.
-        connection = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout_s)
+        connection = http.client.HTTPConnection(self._host, self._port, timeout=timeout_s or self.timeout_s)
         try:
-            connection.request(method, path, body=payload, headers=headers)
-            response = connection.getresponse()
-            status, text = response.status, response.read().decode("utf-8", errors="replace")
-        except (OSError, http.client.HTTPException) as exc:
-            raise ControlError(None, f"cannot reach the control API at {self.url}: {exc}") from exc
+            try:
+                connection.connect()
+            except OSError as exc:
+                raise ControlError(None, f"cannot reach the control API at {self.url}: {exc}", sent=False) from exc
+            try:
+                connection.request(method, path, body=payload, headers=headers)
+                response = connection.getresponse()
+                status, text = response.status, response.read().decode("utf-8", errors="replace")
+            except (OSError, http.client.HTTPException) as exc:
+                raise ControlError(None, f"the control API at {self.url} took the request but gave no answer: "
+                                   f"{exc}") from exc
         finally:
             connection.close()
         if status >= 400:

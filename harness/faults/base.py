@@ -18,7 +18,17 @@ from harness.stack.base import StackBackend
 from harness.timeline import Journal
 
 log = logging.getLogger(__name__)
-LEASE_RENEW_S = 2.0  # every TTL is at least three times this (the spec's minimum is 6 s)
+LEASE_RENEW_S = 1.0  # every lease held is at least three times this (see held_lease_s)
+HEAL_MARGIN_S = 4.0  # after a lease lapses: its undo, and the service taking traffic again
+
+
+def held_lease_s(ttl_s: float) -> float:
+    """How long the enforcers (control plane, proxy, lease watcher) hold a fault's lease.
+
+    A fault's `ttl_s` promises that a dead harness's fault is gone *and the shop healthy*
+    within ttl_s, so the lease itself lapses sooner: by the time the undo takes, or half
+    the TTL for the shortest ones (6 s -> 3 s, still three renewals)."""
+    return max(ttl_s - HEAL_MARGIN_S, ttl_s / 2)
 
 
 @dataclass(frozen=True)
@@ -90,7 +100,11 @@ class FaultStack:
         self._keeper.start()
 
     def inject(self, index: int, spec: Any) -> Injected:
-        injected = injector_for(spec.type)(spec, self.ctx)
+        injector = injector_for(spec.type)
+        service = getattr(spec, "service", None)  # process faults name theirs: a resume must expect it down
+        self.journal.append("fault.injecting", index=index, type=spec.type, ttl_s=spec.ttl_s,
+                            **({"service": service} if service else {}))
+        injected = injector(spec, self.ctx)
         with self._lock:
             self._stack.append((index, injected))
         self.journal.append("fault.injected", index=index, type=spec.type, ttl_s=spec.ttl_s, **injected.detail)

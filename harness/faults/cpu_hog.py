@@ -9,23 +9,25 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from harness.faults.base import FaultContext, reattacher, register
+from harness.faults.base import FaultContext, held_lease_s, reattacher, register
 from harness.faults.leased import LeasedProcessFault, lease_path, open_lease, reattach_leased
 from harness.spec import CpuHogFault
 
 _HOG = """\
 import os, sys, time
 lease, ttl_s = sys.argv[1], float(sys.argv[2])
-started = time.time()
+seen, renewed = None, time.monotonic()  # a renewal is a new mtime, aged on the monotonic clock
 while True:
     spin_until = time.monotonic() + 0.05
     while time.monotonic() < spin_until:
         pass
     try:
-        stale = time.time() - os.stat(lease).st_mtime > ttl_s
+        mtime = os.stat(lease).st_mtime_ns
     except FileNotFoundError:
-        stale = time.time() - started > ttl_s
-    if stale:
+        mtime = None
+    if mtime is not None and mtime != seen:
+        seen, renewed = mtime, time.monotonic()
+    if time.monotonic() - renewed > ttl_s:
         sys.exit(0)
 """
 
@@ -35,7 +37,7 @@ def cpu_hog(spec: CpuHogFault, ctx: FaultContext) -> LeasedProcessFault:
     env = {"GAMEDRILL_RUN_ID": ctx.run_id, "GAMEDRILL_SERVICE": "cpu-hog"}
     ctx.lease_dir.mkdir(parents=True, exist_ok=True)
     lease = lease_path(ctx, "cpu_hog")
-    hogs = [subprocess.Popen([sys.executable, "-c", _HOG, str(lease), str(spec.ttl_s)], env=env,
+    hogs = [subprocess.Popen([sys.executable, "-c", _HOG, str(lease), str(held_lease_s(spec.ttl_s))], env=env,
                              stdin=subprocess.DEVNULL, start_new_session=True) for _ in range(spec.cores)]
     recipe = {"kill": [hog.pid for hog in hogs]}
     held = open_lease(ctx, "cpu_hog", spec.ttl_s, recipe, path=lease)

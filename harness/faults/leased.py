@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.faults.base import FaultContext
+from harness.faults.base import FaultContext, held_lease_s
 from harness.faults.lease import LeaseFile
 from harness.leasewatch import undo
 
@@ -51,9 +51,10 @@ def lease_path(ctx: FaultContext, name: str) -> Path:
 
 def open_lease(ctx: FaultContext, name: str, ttl_s: float, recipe: dict[str, Any],
                path: Path | None = None) -> LeaseFile:
-    """Write the lease (and start its watcher) for a fault about to be applied."""
+    """Write the lease (and start its watcher) for a fault about to be applied; it lapses
+    `held_lease_s(ttl_s)` after its last renewal."""
     ctx.lease_dir.mkdir(parents=True, exist_ok=True)
-    return LeaseFile(path or lease_path(ctx, name), ttl_s, recipe, ctx.run_id)
+    return LeaseFile(path or lease_path(ctx, name), held_lease_s(ttl_s), recipe, ctx.run_id)
 
 
 def reattach_leased(spec: Any, journaled: Mapping[str, Any], ctx: FaultContext) -> LeasedProcessFault | None:

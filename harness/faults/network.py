@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import StackError
-from harness.faults.base import FaultContext, reattacher, register
+from harness.faults.base import FaultContext, held_lease_s, reattacher, register
 from harness.shopapi import Toxiproxy
 from harness.spec import LinkDownFault, ToxicFault
 
@@ -33,7 +33,7 @@ class InjectedToxic:
 
     def renew(self, ctx: FaultContext) -> None:
         if not self.reverted:
-            _proxy(ctx).update_toxic(self.proxy, self.toxic, {"ttl_s": self.ttl_s})
+            _proxy(ctx).update_toxic(self.proxy, self.toxic, {"ttl_s": held_lease_s(self.ttl_s)})
 
     def revert(self, ctx: FaultContext) -> dict[str, Any]:
         if self.reverted:
@@ -47,7 +47,7 @@ class InjectedToxic:
 def add_toxic(spec: ToxicFault, ctx: FaultContext) -> InjectedToxic:
     name = toxic_name(spec)
     body = {"name": name, "type": spec.toxic, "stream": spec.stream, "toxicity": spec.toxicity,
-            "attributes": dict(spec.attributes), "ttl_s": spec.ttl_s}
+            "attributes": dict(spec.attributes), "ttl_s": held_lease_s(spec.ttl_s)}
     created = _proxy(ctx).add_toxic(spec.proxy, body)
     return InjectedToxic("toxic", spec.proxy, name, spec.ttl_s,
                          {"proxy": spec.proxy, "toxic": spec.toxic, "stream": spec.stream,
@@ -65,7 +65,7 @@ class CutLink:
 
     def renew(self, ctx: FaultContext) -> None:
         if not self.reverted:
-            _proxy(ctx).set_enabled(self.proxy, False, ttl_s=self.ttl_s)
+            _proxy(ctx).set_enabled(self.proxy, False, ttl_s=held_lease_s(self.ttl_s))
 
     def revert(self, ctx: FaultContext) -> dict[str, Any]:
         if self.reverted:
@@ -77,7 +77,7 @@ class CutLink:
 
 @register("link_down")
 def cut_link(spec: LinkDownFault, ctx: FaultContext) -> CutLink:
-    answer = _proxy(ctx).set_enabled(spec.proxy, False, ttl_s=spec.ttl_s)
+    answer = _proxy(ctx).set_enabled(spec.proxy, False, ttl_s=held_lease_s(spec.ttl_s))
     return CutLink("link_down", spec.proxy, spec.ttl_s, {"proxy": spec.proxy, "lease": _lease_kept(answer)})
 
 

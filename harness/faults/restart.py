@@ -1,6 +1,11 @@
 """restart: a service stopped and started again under load (a crash loop's one turn, a
 node rebooted by someone else). It is over once it happened; reverting only makes sure
-the service runs."""
+the service runs.
+
+Between the stop and the start the service is down, and only the harness would start it:
+`restart_leased` (also the toolkit's `restart`) holds a respawn lease meanwhile, so a
+harness killed in that moment still leaves the service running once the lease lapses.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.faults.base import FaultContext, reattacher, register
+from harness.faults.leased import open_lease
 from harness.spec import RestartFault
+from harness.stack.base import Respawnable
 
 
 @dataclass
@@ -29,14 +36,29 @@ class Restarted:
         self.reverted = True
         if ctx.backend.processes(self.service):
             return {"restarted": False}
-        ctx.backend.restart(self.service)
+        restart_leased(ctx, self.service, self.ttl_s)
         return {"restarted": True}
+
+
+def restart_leased(ctx: FaultContext, service: str, ttl_s: float) -> None:
+    """Stop and start `service`; until it runs again, a lease watcher would start it (see above)."""
+    lease = None
+    if isinstance(ctx.backend, Respawnable):
+        recipe = ctx.backend.respawn_recipe(service)
+        # Unless any process of the service runs then: a restart that finished never starts twice.
+        recipe["unless_running"] = {"GAMEDRILL_RUN_ID": ctx.run_id, "GAMEDRILL_SERVICE": service}
+        lease = open_lease(ctx, "restart", ttl_s, {"respawn": [recipe]})
+    try:
+        ctx.backend.restart(service)
+    finally:
+        if lease is not None:
+            lease.release()
 
 
 @register("restart")
 def restart(spec: RestartFault, ctx: FaultContext) -> Restarted:
     before = [p.pid for p in ctx.backend.processes(spec.service)]
-    ctx.backend.restart(spec.service)
+    restart_leased(ctx, spec.service, spec.ttl_s)
     after = [p.pid for p in ctx.backend.processes(spec.service)]
     return Restarted("restart", spec.service, spec.ttl_s, {"service": spec.service, "pids_before": before,
                                                             "pids_after": after})

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import StackError
-from harness.faults.base import FaultContext, reattacher, register
+from harness.faults.base import FaultContext, held_lease_s, reattacher, register
 from harness.spec import RolloutFault
 from harness.workers import find_hung_workers
 
@@ -43,7 +43,7 @@ class InjectedRollout:
 
     def renew(self, ctx: FaultContext) -> None:
         if not self.reverted:
-            ctx.control_plane.renew(self.rollout_id, self.ttl_s)
+            ctx.control_plane.renew(self.rollout_id, held_lease_s(self.ttl_s))
 
     def revert(self, ctx: FaultContext) -> dict[str, Any]:
         if self.reverted:
@@ -71,7 +71,7 @@ class InjectedRollout:
 
 @register("rollout")
 def inject_rollout(spec: RolloutFault, ctx: FaultContext) -> InjectedRollout:
-    rollout = push(ctx, spec, ttl_s=spec.ttl_s)
+    rollout = push(ctx, spec, ttl_s=held_lease_s(spec.ttl_s))
     detail = {"kind": spec.artifact.kind, "version": spec.artifact.version, "canary": spec.canary,
               "rollout_id": rollout["id"], "change": str(spec.change), "change_ids": rollout["change_ids"]}
     return InjectedRollout(name="rollout", rollout_id=rollout["id"], kind=spec.artifact.kind, ttl_s=spec.ttl_s,

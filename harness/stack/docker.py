@@ -101,12 +101,13 @@ class DockerBackend:
 
     @classmethod
     def adopt(cls, project: ComposeProject, workdir: Path, run_id: str,
-              client: docker.DockerClient | None = None) -> DockerBackend:
+              client: docker.DockerClient | None = None, may_be_down: frozenset[str] = frozenset()) -> DockerBackend:
         """The containers a dead harness left running (its compose project), to carry on with."""
         backend = cls(project, workdir, run_id, client)
         backend._cli = find_compose_cli()
         backend._compose_file = file_for_cli(backend._cli, project.path, workdir)
-        gone = [name for name in project.services if not (backend._state(name) or {}).get("Running")]
+        gone = [name for name in project.services
+                if name not in may_be_down and not (backend._state(name) or {}).get("Running")]
         if gone:
             raise StackError(f"the stack of run {run_id} is not all up any more ({', '.join(gone)} not running): "
                              "nothing to resume; `gamedrill cleanup` removes the rest")
@@ -264,8 +265,10 @@ class DockerBackend:
 
     def _compose(self, args: list[str], timeout_s: float) -> Any:
         assert self._cli is not None and self._compose_file is not None
+        # The run's id on the CLI too: a harness killed mid-`up` leaves a CLI that cleanup can find.
+        variables = {**self.project.variables, "GAMEDRILL_RUN_ID": self.run_id, "GAMEDRILL_SERVICE": "compose-cli"}
         return run_compose(self._cli, self.compose_project, self._compose_file, self.project.path.parent, args,
-                           self.project.variables, self.workdir / "logs" / "compose.log", timeout_s)
+                           variables, self.workdir / "logs" / "compose.log", timeout_s)
 
     def _start(self, service: str) -> None:
         try:

@@ -35,24 +35,26 @@ def backend_for(project: ComposeProject, workdir: Path, run_id: str, backend: st
     return BACKENDS[backend](project, workdir, run_id)
 
 
-def _adopt_docker(project: ComposeProject, workdir: Path, run_id: str) -> StackBackend:
+def _adopt_docker(project: ComposeProject, workdir: Path, run_id: str, may_be_down: frozenset[str]) -> StackBackend:
     from harness.stack.docker import DockerBackend
 
-    return DockerBackend.adopt(project, workdir, run_id)
+    return DockerBackend.adopt(project, workdir, run_id, may_be_down=may_be_down)
 
 
 # name -> how to take over the stack a dead harness left running (see `gamedrill run --resume`).
-ADOPTERS: dict[str, Callable[[ComposeProject, Path, str], StackBackend]] = {
+ADOPTERS: dict[str, Callable[[ComposeProject, Path, str, frozenset[str]], StackBackend]] = {
     "local": LocalBackend.adopt,
     "docker": _adopt_docker,
 }
 
 
-def adopt_backend(project: ComposeProject, workdir: Path, run_id: str, backend: str) -> StackBackend:
-    """The backend of a running stack, from the run directory's stack.json."""
+def adopt_backend(project: ComposeProject, workdir: Path, run_id: str, backend: str,
+                  may_be_down: frozenset[str] = frozenset()) -> StackBackend:
+    """The backend of a running stack, from the run directory's stack.json. Services in
+    `may_be_down` may be stopped (a live fault killed them); any other one gone refuses it."""
     if backend not in ADOPTERS:
         raise StackError(f"unknown backend {backend!r}; available: {', '.join(ADOPTERS)}")
-    return ADOPTERS[backend](project, workdir, run_id)
+    return ADOPTERS[backend](project, workdir, run_id, may_be_down)
 
 
 def open_backend(compose_path: Path, workdir: Path, run_id: str, backend: str = "local",

@@ -126,19 +126,24 @@ class LocalBackend:
         release_ports(self.project.allocated_ports())
 
     @classmethod
-    def adopt(cls, project: ComposeProject, workdir: Path, run_id: str) -> LocalBackend:
-        """The stack a dead harness left running, from its stack.json: same processes, same ports."""
+    def adopt(cls, project: ComposeProject, workdir: Path, run_id: str,
+              may_be_down: frozenset[str] = frozenset()) -> LocalBackend:
+        """The stack a dead harness left running, from its stack.json: same processes, same ports.
+        Services in `may_be_down` may be gone (a live fault killed them: its revert starts them)."""
         backend = cls(project, workdir, run_id)
         state = json.loads((workdir / "stack.json").read_text())
+        respawned = _group_leaders_of(run_id)  # a lease watcher may have started a service again
         for name, service in state["services"].items():
             if name not in project.services:
                 raise StackError(f"stack.json names {name!r}, which {project.path} does not have")
-            if procfs.is_alive(int(service["pgid"])):
-                backend._running[name] = _Running(int(service["pgid"]))
-        gone = [name for name in project.services if name not in backend._running]
+            pgid = int(service["pgid"]) if procfs.is_alive(int(service["pgid"])) else respawned.get(name)
+            if pgid is not None:
+                backend._running[name] = _Running(pgid)
+        gone = [name for name in project.services if name not in backend._running and name not in may_be_down]
         if gone:
             raise StackError(f"the stack of run {run_id} is not all up any more ({', '.join(gone)} gone): "
                              "nothing to resume; `gamedrill cleanup` removes the rest")
+        backend._write_state()  # respawned services' new groups, for the next harness
         return backend
 
     def __enter__(self) -> LocalBackend:
@@ -304,6 +309,19 @@ class LocalBackend:
         tmp = self.workdir / "stack.json.tmp"
         tmp.write_text(json.dumps(state, indent=2))
         tmp.replace(self.workdir / "stack.json")
+
+
+def _group_leaders_of(run_id: str) -> dict[str, int]:
+    """service -> pid of the live process leading that service's group, found by its environment."""
+    leaders = {}
+    for pid in procfs.all_pids():
+        stat = procfs.read_stat(pid)
+        if stat is None or stat.pgid != pid or stat.state == "Z":
+            continue
+        env = procfs.environ_of(pid)
+        if env.get("GAMEDRILL_RUN_ID") == run_id and "GAMEDRILL_SERVICE" in env:
+            leaders[env["GAMEDRILL_SERVICE"]] = pid
+    return leaders
 
 
 def _limits_setter(spec: Service):  # type: ignore[no-untyped-def]

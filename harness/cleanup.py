@@ -20,7 +20,7 @@ from harness.errors import StackError
 from harness.liveruns import RunIsLive, is_live
 from harness.stack import procfs
 
-RUN_ID_ENV = "GAMEDRILL_RUN_ID"
+RUN_ID_ENV = procfs.RUN_ID_ENV
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,13 @@ class Leftover:
 
 def find_leftovers(run_id: str | None = None) -> list[Leftover]:
     """Live processes of `run_id` (of every run when None), except this process."""
-    found = []
-    for pid in procfs.all_pids():
-        if pid == os.getpid():
-            continue
-        env = procfs.environ_of(pid)
-        owner = env.get(RUN_ID_ENV)
-        stat = procfs.read_stat(pid)
-        if owner and stat is not None and stat.state != "Z" and (run_id is None or owner == run_id):
-            found.append(Leftover(owner, pid, stat.pgid, env.get("GAMEDRILL_SERVICE", "load")))
-    return found
+    return [Leftover(env[RUN_ID_ENV], stat.pid, stat.pgid, env.get("GAMEDRILL_SERVICE", "load"))
+            for stat, env in procfs.run_processes(run_id)]
+
+
+def live_runs() -> list[str]:
+    """Runs with processes on this machine whose harness is alive: drills in progress."""
+    return sorted({item.run_id for item in find_leftovers() if is_live(item.run_id)})
 
 
 def cleanup_containers(run_id: str | None = None) -> list[str]:

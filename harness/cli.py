@@ -179,10 +179,9 @@ def cleanup(run_ids: tuple[str, ...], every_run: bool) -> None:
     for project in projects:
         console.print(f"removed the containers of compose project {project}", markup=False)
     if every_run:
-        from harness.cleanup import find_leftovers
-        from harness.liveruns import is_live
+        from harness.cleanup import live_runs
 
-        live = sorted({item.run_id for item in find_leftovers() if is_live(item.run_id)})
+        live = live_runs()
         if live:
             console.print(f"left alone (their harness is alive): {', '.join(live)}", markup=False)
     if not found and not projects:

@@ -11,6 +11,7 @@ from rich.console import Group
 from rich.table import Table
 
 from harness.burst import BurstResult, burst
+from harness.liveruns import LiveMark
 from harness.rundir import create_run_dir
 from harness.stack import procfs
 from harness.stack.factory import SHOP_COMPOSE, open_backend
@@ -44,6 +45,7 @@ def run_stack_demo(compose_path: Path | None, runs_dir: Path, requests: int,
     backend = open_backend(compose_path or SHOP_COMPOSE, workdir, run_id)
     progress(f"run {run_id}: starting {', '.join(backend.services())} (logs in {workdir}/logs)")
     pids: list[int] = []
+    live = LiveMark(run_id)  # in use: `gamedrill cleanup --all` leaves it alone
     try:
         began = time.monotonic()
         backend.up()
@@ -58,6 +60,7 @@ def run_stack_demo(compose_path: Path | None, runs_dir: Path, requests: int,
                                    sum(i.open_fds or 0 for i in infos)))
     finally:
         backend.down()
+        live.release()
     leftover = sum(1 for pid in pids if procfs.is_alive(pid))
     return StackDemoReport(run_id, up_s, tuple(rows), result, leftover)
 

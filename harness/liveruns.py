@@ -8,6 +8,7 @@ cleanup --all` can tell a dead harness's leftovers (to remove) from a drill in p
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import tempfile
@@ -26,9 +27,12 @@ class LiveMark:
     """This process runs `run_id` (held until `release()` or the process's end)."""
 
     def __init__(self, run_id: str) -> None:
-        LIVE_DIR.mkdir(mode=0o1777, exist_ok=True)  # shared by every user's runs, like /tmp
+        shared_dir(LIVE_DIR)
         self.run_id = run_id
-        self._fd: int | None = os.open(_mark_path(run_id), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            self._fd: int | None = os.open(_mark_path(run_id), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise GamedrillError(f"cannot mark run {run_id} as live in {LIVE_DIR}: {exc.strerror}") from None
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -58,7 +62,15 @@ def is_live(run_id: str) -> bool:
     return False
 
 
+def shared_dir(path: Path) -> None:
+    """A directory every user's gamedrill shares, like /tmp (mkdir's mode is cut by the umask)."""
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(PermissionError):  # created by another user meanwhile
+            path.chmod(0o1777)
+
+
 def _mark_path(run_id: str) -> Path:
-    if not run_id or "/" in run_id or run_id in (".", ".."):
-        raise ValueError(f"not a run id: {run_id!r}")
+    if not run_id or "/" in run_id or "\0" in run_id or run_id in (".", ".."):
+        raise GamedrillError(f"not a run id: {run_id!r}")
     return LIVE_DIR / run_id

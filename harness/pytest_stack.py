@@ -22,23 +22,28 @@ STACK_UP_S: Final = 120.0  # generous: other tests may be loading this 2-core ma
 
 
 def shop_stack(request: pytest.FixtureRequest) -> Iterator[StackBackend]:
+    from harness.liveruns import LiveMark
     from harness.rundir import create_run_dir
     from harness.stack.factory import SHOP_COMPOSE, open_backend
 
     item = request.node if isinstance(request.node, pytest.Item) else None
     settings = settings_for(item) if item is not None else request.config.stash[SETTINGS_KEY]
     run_id, run_dir = create_run_dir(settings.runs_dir_for(None))
-    backend = open_backend(SHOP_COMPOSE, run_dir, run_id, settings.backend or "local")
-    reporter = GamedrillReporter.of(request.config)
-    reporter.note(item, f"stack run dir: {run_dir} (logs/, stack.json)")
-    backend.up(timeout_s=STACK_UP_S)  # a stack that fails to come up takes itself down
-    if settings.keep:
-        reporter.note(item, kept_note(run_dir))  # shown only if the test fails, when it is true
-    failed_before = request.session.testsfailed
+    live = LiveMark(run_id)  # in use: `gamedrill cleanup --all` leaves it alone
     try:
-        yield backend
+        backend = open_backend(SHOP_COMPOSE, run_dir, run_id, settings.backend or "local")
+        reporter = GamedrillReporter.of(request.config)
+        reporter.note(item, f"stack run dir: {run_dir} (logs/, stack.json)")
+        backend.up(timeout_s=STACK_UP_S)  # a stack that fails to come up takes itself down
+        if settings.keep:
+            reporter.note(item, kept_note(run_dir))  # shown only if the test fails, when it is true
+        failed_before = request.session.testsfailed
+        try:
+            yield backend
+        finally:
+            if settings.keep and request.session.testsfailed > failed_before:
+                reporter.kept.append(kept_note(run_dir))
+            else:
+                backend.down()
     finally:
-        if settings.keep and request.session.testsfailed > failed_before:
-            reporter.kept.append(kept_note(run_dir))
-        else:
-            backend.down()
+        live.release()

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from harness.compression import compress
-from harness.control.server import CONTROL_FILE
+from harness.control.server import control_record
 from harness.errors import GamedrillError
 from harness.liveruns import LiveMark, RunIsLive
 from harness.runner import Run, RunOptions
@@ -35,6 +35,7 @@ class CannotResume(GamedrillError):
 
 def prepare_resume(run_dir: Path, options: RunOptions) -> tuple[Run, list[Event]]:
     """The run of `run_dir`, its stack adopted and its journal reopened, ready for `resume()`."""
+    run_dir = run_dir.resolve()  # its name is the run id, also when given as `.`
     journal_path = run_dir / "journal.jsonl"
     if not journal_path.is_file():
         raise CannotResume(f"{run_dir}: no journal.jsonl, so no drill to resume")
@@ -86,8 +87,7 @@ def _take_over(run_dir: Path) -> LiveMark:
     try:
         return LiveMark(run_dir.name)
     except RunIsLive:
-        control = run_dir / CONTROL_FILE
-        pid = json.loads(control.read_text()).get("pid") if control.exists() else None
+        pid = (control_record(run_dir) or {}).get("pid")
         raise CannotResume(f"run {run_dir.name} is still running" + (f" (its harness is pid {pid})" if pid else "")
                            + ": nothing to take over") from None
 

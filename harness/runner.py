@@ -23,9 +23,9 @@ from typing import Any
 
 from harness.compression import compress
 from harness.control import ControlClient, ControlServer, Tokens, create_app, issue_tokens
-from harness.control.server import CONTROL_FILE, ControlServerError
+from harness.control.server import ControlServerError, control_port
 from harness.drillsession import DrillSessionMixin
-from harness.faults import FaultContext, FaultStack, reattach
+from harness.faults import FaultContext, FaultStack
 from harness.faults.rollout import push
 from harness.liveruns import LiveMark
 from harness.load import LoadGenerator, RequestRecord
@@ -43,6 +43,7 @@ from harness.stack.base import StackBackend
 from harness.stack.compose import load_compose
 from harness.stack.factory import backend_for
 from harness.stack.roles import check_stack_roles
+from harness.takeover import stop_decided, take_over_faults
 from harness.timeline import Event, Journal, SystemClock
 
 log = logging.getLogger(__name__)
@@ -133,15 +134,19 @@ class Run(DrillSessionMixin):
         try:
             self.states.move(RunState.RESUMING)
             self._connect()
-            held, lapsed = self._take_over_faults(journaled)
-            stopping = _stop_decided(journaled)
-            self.journal.append("run.resumed", pid=os.getpid(), faults_held=held, faults_lapsed=lapsed,
+            assert self.faults is not None and self.ctx is not None
+            taken = take_over_faults(self.drill.scenario.faults, journaled, self.faults, self.ctx, self.journal)
+            self.schedule = taken.schedule
+            if (taken.held or taken.lapsed) and not any(e.kind == "restoration.detected" for e in journaled):
+                self.monitor.arm_restoration(taken.start_t_s)  # also when only leases undid them
+            stopping = stop_decided(journaled)
+            self.journal.append("run.resumed", pid=os.getpid(), faults_held=taken.held, faults_lapsed=taken.lapsed,
                                 winding_down=stopping is not None)
             if stopping is not None:  # the dead harness was ending the drill: end it, never carry on
                 self._outcome = stopping
                 self._stop.set()
             else:
-                self._serve(Tokens.read(self.run_dir), port=_control_port(self.run_dir))
+                self._serve(Tokens.read(self.run_dir), port=control_port(self.run_dir))
                 self.states.move(RunState.INJECTED)
                 self._respond()
         except KeyboardInterrupt:
@@ -153,39 +158,6 @@ class Run(DrillSessionMixin):
             self._wind_down()
         outcome, reason = self._outcome or ("failed", "no outcome recorded")
         return RunResult(self.run_id, self.run_dir, outcome, reason)
-
-    def _take_over_faults(self, journaled: Sequence[Event]) -> tuple[list[int], list[int]]:
-        """Every fault the dead harness left live, held again (lease renewed now) or, if its lease
-        undid it meanwhile, journaled as reverted by the lease; the schedule carries on."""
-        assert self.faults is not None and self.ctx is not None
-        faults = self.drill.scenario.faults
-        injected = {e.data["index"]: e for e in journaled if e.kind == "fault.injected"}
-        reverted = {e.data["index"] for e in journaled if e.kind == "fault.reverted"}
-        # Killed while injecting: never confirmed, so never taken over; its lease (written
-        # before the fault was applied) undoes whatever of it took effect, and it is not injected twice.
-        unconfirmed = {e.data["index"]: e for e in journaled if e.kind == "fault.injecting"
-                       and e.data["index"] not in injected}
-        for index in sorted(unconfirmed):
-            self.journal.append("fault.reverted", index=index, type=faults[index].type, how="lease", ok=True,
-                                unconfirmed=True)
-        start = next(e.t_s for e in journaled if e.kind == "run.state" and e.data.get("to") == "injected")
-        already = {i: e.t_s for i, e in (unconfirmed | injected).items()}
-        self.schedule = FaultSchedule.of(faults, start, already=already, over=reverted | set(unconfirmed))
-        held, lapsed = [], list(unconfirmed)
-        for index, event in sorted(injected.items()):
-            if index in reverted:
-                continue
-            live = reattach(faults[index], event.data, self.ctx)
-            if live is None:
-                self.journal.append("fault.reverted", index=index, type=faults[index].type, how="lease", ok=True)
-                lapsed.append(index)
-                continue
-            live.renew(self.ctx)
-            self.faults.adopt(index, live)
-            held.append(index)
-        if (held or lapsed) and not any(e.kind == "restoration.detected" for e in journaled):
-            self.monitor.arm_restoration(start)  # also when only leases undid them: the recovery is measured
-        return held, lapsed
 
     def _start(self) -> None:
         self.states.move(RunState.STARTING)
@@ -412,24 +384,6 @@ def _signals_held() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def _stop_decided(journaled: Sequence[Event]) -> tuple[str, str] | None:
-    """The outcome a dead harness had decided on (or the team's resolve it had not acted on yet)."""
-    for event in journaled:
-        if event.kind == "run.stopping":
-            return str(event.data["outcome"]), str(event.data["reason"])
-    if any(event.kind == "team.resolve" for event in journaled):
-        return "resolved", "the team resolved the incident"
-    return None
-
-
-def _control_port(run_dir: Path) -> int:
-    """The port the dead harness served the control API on: open consoles reconnect to it."""
-    try:
-        return int(json.loads((run_dir / CONTROL_FILE).read_text())["url"].rsplit(":", 1)[1])
-    except (OSError, ValueError, KeyError, IndexError):
-        return 0
 
 
 def _quietly(step: object) -> None:

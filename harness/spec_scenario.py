@@ -30,6 +30,7 @@ from harness.spec_base import (
     raise_issues,
     resolve_path,
 )
+from harness.stack.compose import NR_OPEN
 
 ChangeKind = Literal["deploy", "config_push", "script_push"]
 Metric = Literal["error_rate", "p99_ms", "p50_ms", "failed_requests"]
@@ -37,7 +38,7 @@ SchemaVersion = Annotated[int, Field(strict=True, ge=1)]
 # A lease longer than an hour is a mistake; the fault proxy takes up to MAX_TTL_S, the control plane any.
 MAX_LEASE_S = min(3600.0, MAX_TTL_S)
 MAX_BACKDATE_S = 10 * 365 * 24 * 3600
-MAX_NOFILE = 1 << 20  # Linux's default fs.nr_open: no process may hold more descriptors
+MAX_NOFILE = NR_OPEN  # no process may hold more descriptors
 
 
 # ---- artifacts the control plane versions ------------------------------------------------
@@ -116,7 +117,7 @@ class DecoyChange(Rollout):
 class FaultBase(SpecModel):
     at_s: Seconds = 0.0  # offset from the start of injection
     duration_s: PositiveSeconds | None = None  # reverted this long after it came (None: at the end)
-    # The fault reverts itself if its lease is not renewed; the harness renews every 2 s.
+    # A dead harness's fault is undone, and the shop healthy, within ttl_s (harness.faults.base.held_lease_s).
     ttl_s: float = Field(default=30.0, strict=True, ge=6.0, le=MAX_LEASE_S)
 
 

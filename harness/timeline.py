@@ -329,15 +329,14 @@ def _interrupts_deferred() -> Iterator[None]:
         yield
         return
     caught: list[int] = []
-    previous = {sig: signal.signal(sig, lambda number, _frame: caught.append(number))
-                for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    # Each handler is put back even if the one before it raises (its own signal, just restored).
+    with contextlib.ExitStack() as restore:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.signal(sig, lambda number, _frame: caught.append(number))
+            restore.callback(signal.signal, sig, signal.SIG_DFL if previous is None else previous)
         yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
-        for number in caught:
-            signal.raise_signal(number)  # to the handler that was there: raise, ignore or die, as it would have
+    for number in caught:
+        signal.raise_signal(number)  # to the handler that was there: raise, ignore or die, as it would have
 
 
 def _hold_writer_lock(fd: int, path: Path) -> None:

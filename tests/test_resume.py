@@ -98,7 +98,7 @@ def test_what_cannot_be_resumed_says_why(tmp_path: Path, events: list[str], why:
     from harness.runner import RunOptions
     from harness.timeline import Journal
 
-    run_dir = tmp_path / "20260101-000000-abcdef"
+    run_dir = tmp_path / f"resume-refused-{tmp_path.name}"  # its name is the run id, machine-wide
     run_dir.mkdir()
     with Journal.open(run_dir / "journal.jsonl") as written:
         for kind in events:

@@ -15,6 +15,7 @@ import socket
 import threading
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -30,6 +31,26 @@ _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
 
 class ControlServerError(GamedrillError):
     """The control API could not be served."""
+
+
+def control_record(run_dir: Path) -> dict[str, Any] | None:
+    """What `<run_dir>/control.json` says (url, pid, run_id), or None if it is not there or unreadable.
+
+    A harness killed with SIGKILL leaves it behind: the last address and pid it served from."""
+    try:
+        record = json.loads((run_dir / CONTROL_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def control_port(run_dir: Path) -> int:
+    """The port the run's control API last listened on (0: unknown), for a resumed harness to reuse."""
+    record = control_record(run_dir) or {}
+    try:
+        return int(str(record.get("url", "")).rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        return 0
 
 
 def is_loopback(host: str) -> bool:

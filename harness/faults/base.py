@@ -19,7 +19,7 @@ from harness.timeline import Journal
 
 log = logging.getLogger(__name__)
 LEASE_RENEW_S = 1.0  # every lease held is at least three times this (see held_lease_s)
-HEAL_MARGIN_S = 4.0  # after a lease lapses: its undo, and the service taking traffic again
+HEAL_MARGIN_S = 5.0  # after a lease lapses: its undo, and the service taking traffic again
 
 
 def held_lease_s(ttl_s: float) -> float:
@@ -128,13 +128,15 @@ class FaultStack:
             self._revert(*entry, how)
 
     def revert_all(self, how: str) -> None:
-        self._stop.set()
+        # The keeper renews until the last revert is done: the faults still waiting their
+        # turn must not lapse (a lease watcher and the harness undoing one fault at once).
         while True:
             with self._lock:
                 if not self._stack:
                     break
                 index, injected = self._stack.pop()
             self._revert(index, injected, how)
+        self._stop.set()
         self._keeper.join(timeout=5)
 
     def _revert(self, index: int, injected: Injected, how: str) -> None:

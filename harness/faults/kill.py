@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.faults.base import FaultContext, reattacher, register
-from harness.faults.lease import LeaseFile
+from harness.faults.lease import LeaseFile, renewing
 from harness.faults.leased import open_lease
 from harness.spec import SignalFault
 from harness.stack.base import Respawnable
@@ -41,7 +41,8 @@ class SentSignal:
         try:
             if ctx.backend.processes(self.service):
                 return {"restarted": False}
-            ctx.backend.restart(self.service)
+            with renewing(self.lease):  # the start and its health wait can outlast a short lease
+                ctx.backend.restart(self.service)
             return {"restarted": True}
         finally:
             if self.lease is not None:
@@ -55,7 +56,10 @@ def send_signal(spec: SignalFault, ctx: FaultContext) -> SentSignal:
     targets = [p.pid for p in processes if p.role == "worker" or not spec.workers_only]
     lease = None
     if not spec.workers_only and isinstance(ctx.backend, Respawnable):
-        recipe = {"respawn": [{**ctx.backend.respawn_recipe(spec.service), "unless_alive": targets}]}
+        # Not while the signalled processes live, nor once the service runs again (a revert started it).
+        running = {"GAMEDRILL_RUN_ID": ctx.run_id, "GAMEDRILL_SERVICE": spec.service}
+        recipe = {"respawn": [{**ctx.backend.respawn_recipe(spec.service), "unless_alive": targets,
+                               "unless_running": running}]}
         lease = open_lease(ctx, "signal", spec.ttl_s, recipe)
     ctx.backend.signal(spec.service, sig, targets)
     detail = {"service": spec.service, "signal": spec.signal, "pids": targets}

@@ -7,8 +7,32 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+
+@contextlib.contextmanager
+def renewing(lease: LeaseFile | None, every_s: float = 1.0) -> Iterator[None]:
+    """Keep renewing `lease` from a thread while the block runs (a long step that holds it)."""
+    if lease is None:
+        yield
+        return
+    done = threading.Event()
+
+    def keep() -> None:
+        while not done.wait(every_s):
+            with contextlib.suppress(FileNotFoundError):
+                lease.renew()
+
+    keeper = threading.Thread(target=keep, name=f"renew-{lease.path.name}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        keeper.join()
 
 
 class LeaseFile:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.faults.base import FaultContext, reattacher, register
+from harness.faults.lease import renewing
 from harness.faults.leased import open_lease
 from harness.spec import RestartFault
 from harness.stack.base import Respawnable
@@ -49,7 +50,8 @@ def restart_leased(ctx: FaultContext, service: str, ttl_s: float) -> None:
         recipe["unless_running"] = {"GAMEDRILL_RUN_ID": ctx.run_id, "GAMEDRILL_SERVICE": service}
         lease = open_lease(ctx, "restart", ttl_s, {"respawn": [recipe]})
     try:
-        ctx.backend.restart(service)
+        with renewing(lease):  # a stop grace and a health wait can outlast a short lease
+            ctx.backend.restart(service)
     finally:
         if lease is not None:
             lease.release()

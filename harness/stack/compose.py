@@ -32,7 +32,8 @@ from harness.yamlsrc import FieldPath, YamlSource, load_yaml, path_in, said
 PORT_SUFFIX = "_PORT"
 ULIMIT_NAMES = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc",
                 "rss", "rtprio", "sigpending", "stack")
-ULIMIT_MAX = {"nofile": 1 << 20}  # Linux's default fs.nr_open: setrlimit refuses more at start
+NR_OPEN = 1 << 20  # Linux's default fs.nr_open: setrlimit refuses more nofile than this
+ULIMIT_MAX = {"nofile": NR_OPEN}  # setrlimit refuses more at start
 
 
 def port_variables(source: YamlSource) -> set[str]:

@@ -313,15 +313,8 @@ class LocalBackend:
 
 def _group_leaders_of(run_id: str) -> dict[str, int]:
     """service -> pid of the live process leading that service's group, found by its environment."""
-    leaders = {}
-    for pid in procfs.all_pids():
-        stat = procfs.read_stat(pid)
-        if stat is None or stat.pgid != pid or stat.state == "Z":
-            continue
-        env = procfs.environ_of(pid)
-        if env.get("GAMEDRILL_RUN_ID") == run_id and "GAMEDRILL_SERVICE" in env:
-            leaders[env["GAMEDRILL_SERVICE"]] = pid
-    return leaders
+    return {env["GAMEDRILL_SERVICE"]: stat.pid for stat, env in procfs.run_processes(run_id)
+            if stat.pgid == stat.pid and "GAMEDRILL_SERVICE" in env}
 
 
 def _limits_setter(spec: Service):  # type: ignore[no-untyped-def]

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from harness.errors import StackError
+from harness.liveruns import shared_dir
 from harness.stack.compose_model import ComposeProject
 
 RESERVATIONS = Path(tempfile.gettempdir()) / "gamedrill-ports"
@@ -78,7 +79,7 @@ def candidate_range() -> tuple[int, int]:
 
 def _reserve_one(host: str) -> int:
     low, high = candidate_range()
-    RESERVATIONS.mkdir(mode=0o1777, parents=True, exist_ok=True)
+    shared_dir(RESERVATIONS)
     for _ in range(TRIES_PER_PORT):
         port = _rng.randint(low, high)
         with _held_lock:

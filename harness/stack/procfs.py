@@ -69,6 +69,23 @@ def environ_of(pid: int) -> dict[str, str]:
     return {key: value for key, _, value in pairs}
 
 
+RUN_ID_ENV = "GAMEDRILL_RUN_ID"  # every process gamedrill starts for a run carries it
+
+
+def run_processes(run_id: str | None = None) -> Iterator[tuple[ProcStat, dict[str, str]]]:
+    """Live processes started for `run_id` (for any run when None), with their environment."""
+    for pid in all_pids():
+        if pid == os.getpid():
+            continue
+        env = environ_of(pid)
+        owner = env.get(RUN_ID_ENV)
+        if not owner or (run_id is not None and owner != run_id):
+            continue
+        stat = read_stat(pid)
+        if stat is not None and stat.state != "Z":
+            yield stat, env
+
+
 def is_alive(pid: int) -> bool:
     stat = read_stat(pid)
     return stat is not None and stat.state != "Z"

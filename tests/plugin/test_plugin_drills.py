@@ -90,7 +90,8 @@ def test_wrong_runbooks_fail_with_findings_and_keep_leaves_their_stacks_up(proje
         "*  - mitigate: service was never restored, target 60 s (journal seq *)",
         "*  - trigger: no suspect was recorded, target: name the triggering change (config_push v3)",
         "*what the runbook did after the fault:",
-        "*  - fault + * s: restart on web-1 (canary): restarted web-1*(seq *)",
+        # A node restarted with the bad config still loaded never turns healthy: the act fails.
+        "*  - fault + * s: restart on web-1 (canary): FAILED: failed: not healthy in time: web-1*",
         "*the scenario's ground truth: triggered by config_push v3; fixed by rollback-config",
         "*= gamedrill: stacks left up after failures =*",
     ])

@@ -193,10 +193,12 @@ class Monitor:
             total = self.since_fault["requests"]
             return self.since_fault["failures"] / total if total else 0.0
 
-    def recent(self, now_t_s: float, window_s: float) -> WindowStats:
-        """Stats of the requests that finished in the last `window_s` (at most RECENT_S)."""
+    def recent(self, now_t_s: float, window_s: float, started_after_t_s: float = 0.0) -> WindowStats:
+        """Stats of the requests that finished in the last `window_s` (at most RECENT_S), leaving
+        out those that started before `started_after_t_s`."""
         with self._lock:
-            return window_stats([s for finish, s in self._finished if finish >= now_t_s - min(window_s, RECENT_S)])
+            return window_stats([s for finish, s in self._finished
+                                 if finish >= now_t_s - min(window_s, RECENT_S) and s.t_s >= started_after_t_s])
 
     def snapshot(self, now_t_s: float, window_s: float = 5.0) -> dict[str, Any]:
         """The SLO now, overall and per node, over requests that finished in the last `window_s`."""

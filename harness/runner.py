@@ -49,6 +49,7 @@ from harness.timeline import Event, Journal, SystemClock
 log = logging.getLogger(__name__)
 TICK_S = 0.1
 LOAD_TIMEOUT_S = 2.0  # a stalled stack shows up as failures within two seconds
+LOAD_WARMUP_S = 1.0  # left out of the steady-state check
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class Run(DrillSessionMixin):
     _outcome: tuple[str, str] | None = None
     _finish_lock: threading.Lock = field(default_factory=threading.Lock)
     _origin_mono: float = 0.0
+    _load_started_t_s: float = 0.0
 
     def __post_init__(self) -> None:
         scenario = self.drill.scenario
@@ -191,7 +193,8 @@ class Run(DrillSessionMixin):
                                   max_s=self._max_duration_s() + 60, mix=load.mix, paths=load.paths,
                                   timeout_s=LOAD_TIMEOUT_S)
         self.load.start()
-        self.journal.append("load.started", users=load.users, rate_per_s=load.rate_per_s)
+        self._load_started_t_s = self.journal.append("load.started", users=load.users,
+                                                     rate_per_s=load.rate_per_s).t_s
         self.probes = NodeProbes({n: self.backend.endpoint(n).port for n in nodes}, self.monitor.feed_probe,
                                  self.journal.now_s, path=stack.probe_path)
         self.probes.start()
@@ -224,7 +227,10 @@ class Run(DrillSessionMixin):
         if self._stop.is_set():
             return False
         steady = self.drill.scenario.safety.steady_state
-        stats = self.monitor.recent(self.journal.now_s(), steady.window_s)
+        # The load's first second (connections opening, code paths warming) says nothing about
+        # the steady state; a short baseline's window would otherwise be mostly that.
+        stats = self.monitor.recent(self.journal.now_s(), steady.window_s,
+                                    started_after_t_s=self._load_started_t_s + LOAD_WARMUP_S)
         healthy = stats.requests > 0 and is_healthy(stats, steady.max_error_rate, steady.max_p99_ms)
         self.journal.append("steady_state.checked", healthy=healthy, requests=stats.requests,
                             error_rate=round(stats.error_rate, 4), p99_ms=stats.p99_ms)

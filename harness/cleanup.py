@@ -85,7 +85,9 @@ def cleanup(run_id: str | None = None, grace_s: float = 3.0) -> list[Leftover]:
         raise RunIsLive(f"run {run_id} has a live harness: `gamedrill abort` ends it (its stack goes with it)")
 
     def left() -> list[Leftover]:
-        return [item for item in find_leftovers(run_id) if run_id is not None or not is_live(item.run_id)]
+        found = find_leftovers(run_id)
+        live = set() if run_id is not None else {r for r in {item.run_id for item in found} if is_live(r)}
+        return [item for item in found if item.run_id not in live]
 
     leftovers = left()
     groups = defaultdict(list)

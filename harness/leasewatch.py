@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 POLL_S = 0.25
+IDENTITY_ENV = ("GAMEDRILL_RUN_ID", "GAMEDRILL_SERVICE")  # what every service process of a run carries
 
 
 def undo(revert: dict[str, Any]) -> None:
     """Apply a revert recipe: {"sigcont": [pids]}, {"kill": [pids]}, {"rlimit_nofile": {pid: [soft, hard]}},
-    {"respawn": [{"argv", "cwd", "env", "log", "rlimits", "unless_alive": [pids],
-    "unless_running": {env var: value}}]}: a service is not started again while any of
-    `unless_alive` lives, nor while a process whose environment has every `unless_running` pair does."""
+    {"respawn": [{"argv", "cwd", "env", "log", "rlimits", "unless_alive": [pids]}]}: a service is
+    not started again while any of `unless_alive` lives, nor while any process of it runs (one
+    whose environment names the recipe's run and service: a restart that finished, say)."""
     for pid in revert.get("sigcont", []):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGCONT)
@@ -43,7 +44,8 @@ def undo(revert: dict[str, Any]) -> None:
     for recipe in revert.get("respawn", []):
         if any(_alive(pid) for pid in recipe.get("unless_alive", [])):
             continue
-        if recipe.get("unless_running") and _running_with(recipe["unless_running"]):
+        identity = {key: recipe["env"][key] for key in IDENTITY_ENV if key in recipe["env"]}
+        if len(identity) == len(IDENTITY_ENV) and _running_with(identity):
             continue
         _respawn(recipe)
 

@@ -1,4 +1,5 @@
-"""The lease watcher's respawn recipe: a service is started again only if none of it runs.
+"""The lease watcher's respawn recipe: a service is started again only if none of it runs
+(a process of it carries the recipe's GAMEDRILL_RUN_ID and GAMEDRILL_SERVICE).
 
 This is what makes a restart safe when the harness dies between the stop and the start
 (`harness.faults.restart.restart_leased`): the lease lapses, and the watcher starts the
@@ -36,8 +37,7 @@ def recipe(run_id: str, tmp_path: Path) -> dict[str, object]:
     marker = tmp_path / "respawned"
     return {"argv": [sys.executable, "-c", f"open({str(marker)!r}, 'w').close(); {IDLE}"], "cwd": str(tmp_path),
             "env": {**os.environ, "GAMEDRILL_RUN_ID": run_id, "GAMEDRILL_SERVICE": "web-2"},
-            "log": str(tmp_path / "web-2.log"), "rlimits": {},
-            "unless_running": {"GAMEDRILL_RUN_ID": run_id, "GAMEDRILL_SERVICE": "web-2"}}
+            "log": str(tmp_path / "web-2.log"), "rlimits": {}}
 
 
 def test_a_running_service_is_not_started_twice(run_id: str, tmp_path: Path) -> None:

@@ -83,3 +83,16 @@ def test_slow_requests_breach_the_latency_slo(tmp_path: Path) -> None:
     assert breach["p99_ms"] == 800.0
     [restored] = events_of(tmp_path, "restoration.detected")
     assert restored["window_start_t_s"] == 15.0
+
+
+def test_the_steady_state_check_can_leave_the_loads_warm_up_out(tmp_path: Path) -> None:
+    """The runner asks for requests started after the load's first second: slow requests
+    while connections open must not make a healthy stack look unhealthy."""
+    with Journal.open(tmp_path / "journal.jsonl", FakeClock()) as journal:
+        monitor = Monitor(journal, (), HealthWindow(max_error_rate=0.01, max_p99_ms=500, window_s=3), ("web-1",))
+        slow_start = [Sample(0.1 + i / 100, 1100.0, True, "web-1") for i in range(5)]  # connections opening
+        for sample in [*slow_start, *traffic(0.2, 3.0, ok=True)]:
+            monitor.feed(sample)
+        assert monitor.recent(3.1, 3.0).p99_ms > 1000
+        warmed = monitor.recent(3.1, 3.0, started_after_t_s=1.0)
+        assert warmed.p99_ms < 20 and warmed.requests == len(traffic(1.0, 3.0, ok=True))

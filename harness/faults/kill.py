@@ -57,9 +57,7 @@ def send_signal(spec: SignalFault, ctx: FaultContext) -> SentSignal:
     lease = None
     if not spec.workers_only and isinstance(ctx.backend, Respawnable):
         # Not while the signalled processes live, nor once the service runs again (a revert started it).
-        running = {"GAMEDRILL_RUN_ID": ctx.run_id, "GAMEDRILL_SERVICE": spec.service}
-        recipe = {"respawn": [{**ctx.backend.respawn_recipe(spec.service), "unless_alive": targets,
-                               "unless_running": running}]}
+        recipe = {"respawn": [{**ctx.backend.respawn_recipe(spec.service), "unless_alive": targets}]}
         lease = open_lease(ctx, "signal", spec.ttl_s, recipe)
     ctx.backend.signal(spec.service, sig, targets)
     detail = {"service": spec.service, "signal": spec.signal, "pids": targets}

@@ -45,10 +45,8 @@ def restart_leased(ctx: FaultContext, service: str, ttl_s: float) -> None:
     """Stop and start `service`; until it runs again, a lease watcher would start it (see above)."""
     lease = None
     if isinstance(ctx.backend, Respawnable):
-        recipe = ctx.backend.respawn_recipe(service)
-        # Unless any process of the service runs then: a restart that finished never starts twice.
-        recipe["unless_running"] = {"GAMEDRILL_RUN_ID": ctx.run_id, "GAMEDRILL_SERVICE": service}
-        lease = open_lease(ctx, "restart", ttl_s, {"respawn": [recipe]})
+        # The watcher starts it only if no process of it runs then: a finished restart never twice.
+        lease = open_lease(ctx, "restart", ttl_s, {"respawn": [ctx.backend.respawn_recipe(service)]})
     try:
         with renewing(lease):  # a stop grace and a health wait can outlast a short lease
             ctx.backend.restart(service)

@@ -1,8 +1,10 @@
 """The responder toolkit: what a team may do to the stack, by name.
 
-Every action takes an optional canary node: with one it acts on that node only (so the
-team can see the effect before going global); without, on every node it applies to. An
-action reports which nodes it touched and what changed there; the session journals it.
+A per-node action takes an optional canary node: with one it acts on that node only (so
+the team can see the effect before going global); without, on every node it applies to.
+An action with no per-node meaning (`pause-rollout` acts on the control plane's rollouts)
+refuses a canary, and the scorecard's canary-first rule leaves it out. An action reports
+which nodes it touched and what changed there; the session journals it.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ ARTIFACT_KINDS = ("config", "release", "script")  # what the control plane rolls
 FLAG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # a config data key, also part of a version name
 Action = Callable[[FaultContext, str | None, dict[str, Any]], ActionResult]
 _ACTIONS: dict[str, Action] = {}
+_NOT_PER_NODE: set[str] = set()  # actions with no node to try them on first
 
 
-def action(name: str) -> Callable[[Action], Action]:
+def action(name: str, per_node: bool = True) -> Callable[[Action], Action]:
     def decorate(fn: Action) -> Action:
         _ACTIONS[name] = fn
+        if not per_node:
+            _NOT_PER_NODE.add(name)
         return fn
     return decorate
 
@@ -35,9 +40,17 @@ def known_actions() -> list[str]:
     return sorted(_ACTIONS)
 
 
+def acts_per_node(name: str) -> bool:
+    """Whether the action can be tried on one node first (`--canary`)."""
+    return name not in _NOT_PER_NODE
+
+
 def run_action(name: str, ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
     if name not in _ACTIONS:
         raise ValueError(f"unknown action {name!r}; known: {', '.join(known_actions())}")
+    if canary is not None and not acts_per_node(name):
+        raise ValueError(f"{name} takes no canary: it acts on the control plane, not on a node "
+                         "(run it without --canary)")
     if canary is not None and canary not in ctx.nodes:
         raise ValueError(f"canary {canary!r} is not a node; nodes: {', '.join(ctx.nodes)}")
     return _ACTIONS[name](ctx, canary, params)
@@ -146,20 +159,17 @@ def restore(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> Ac
                         {"weights_before": before})
 
 
-@action("pause-rollout")
+@action("pause-rollout", per_node=False)
 def pause_rollout(ctx: FaultContext, canary: str | None, params: dict[str, Any]) -> ActionResult:
-    """Stop every staged rollout that is still baking (or only those of params `kind`).
-
-    With a canary: only the rollouts whose next stage would reach that node."""
+    """Stop every staged rollout that is still baking (or only those of params `kind`); the
+    nodes its next stages would have reached are spared. No canary: it acts on rollouts."""
     kind = params.get("kind")
     if kind is not None and kind not in ARTIFACT_KINDS:
         raise ValueError(f"params.kind: expected one of {', '.join(ARTIFACT_KINDS)}, got {kind!r}")
     baking = [r for r in ctx.control_plane.rollouts()
-              if r["state"] == "baking" and r["pending"] and (kind is None or r["kind"] == kind)
-              and (canary is None or canary in r["pending"])]
+              if r["state"] == "baking" and r["pending"] and (kind is None or r["kind"] == kind)]
     if not baking:
-        toward = f" toward {canary}" if canary else ""
-        return ActionResult("pause-rollout", False, (), f"no rollout is baking{toward}")
+        return ActionResult("pause-rollout", False, (), "no rollout is baking")
     for rollout in baking:
         ctx.control_plane.pause(rollout["id"])
     spared = sorted({node for r in baking for node in r["pending"]})

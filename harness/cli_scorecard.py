@@ -128,11 +128,14 @@ def list_(team: str | None, scenario: str | None, since: str | None, until: str 
 @scorecard.command()
 @click.argument("run_a", metavar="RUN_A")
 @click.argument("run_b", metavar="RUN_B")
+@click.option("--force", is_flag=True, help="compare runs of different scenarios anyway (refused by default)")
 @history_options
-def compare(run_a: str, run_b: str, runs_dir: Path, history_path: Path | None) -> None:
-    """What improved and what regressed from RUN_A to RUN_B (an incomplete run's unknowns are left out)."""
+def compare(run_a: str, run_b: str, force: bool, runs_dir: Path, history_path: Path | None) -> None:
+    """What improved and what regressed from RUN_A to RUN_B (an incomplete run's unknowns are left out).
+
+    Both runs must be of the same scenario: a different fault is a different test."""
     with history.connect(_db_path(runs_dir, history_path)) as db:
-        console.print(comparison_table(compare_runs(db, run_a, run_b)))
+        console.print(comparison_table(compare_runs(db, run_a, run_b, force=force)))
 
 
 @scorecard.command()

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from harness.control import Access, ControlClient, ControlError, Tokens, find_live_run
 from harness.errors import GamedrillError
+from scorecards.policy import severity_table
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -91,6 +92,11 @@ def declare(severity: int, commander: str, run_ref: str | None, runs_dir: Path, 
     _said(client_for(run_ref, runs_dir).declare(by, severity, commander))
 
 
+# The table the scorecard grades the declaration against, shown where the severity is chosen.
+declare.help = ((declare.help or "") + "\n\nThe scorecard measures the severity from the customer impact "
+                "(bands tried worst first):\n\n\b\n" + "\n".join(f"  {row}" for row in severity_table()))
+
+
 @click.command()
 @click.argument("role_name", metavar="ROLE", type=click.Choice(["commander", "comms", "scribe", "ops"]))
 @click.argument("who")
@@ -125,7 +131,12 @@ def note(text: str, run_ref: str | None, runs_dir: Path, by: str) -> None:
 @click.argument("change")
 @drill_options
 def suspect(change: str, run_ref: str | None, runs_dir: Path, by: str) -> None:
-    """Name the change you believe triggered it (e.g. 'script_push v2', or a change id)."""
+    """Name the change you believe triggered it: 'script_push v2' as in `gamedrill changes`, a
+    change id, or 'none' (the same as 'no change').
+
+    Say 'none' when no recent change explains it (a defect that shipped long ago and shows
+    only now); naming the old change that carries the defect is right too. The last
+    suspect you record is your answer; record again to change it."""
     _said(client_for(run_ref, runs_dir).suspect(by, int(change) if change.isdigit() else change))
 
 

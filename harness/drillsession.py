@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.actions import known_actions, run_action
+from harness.actions import acts_per_node, known_actions, run_action
 from harness.errors import GamedrillError, StackError
 from harness.session import ActionResult, TeamEventKind
 from harness.spec_steps import ROLES
@@ -53,6 +53,7 @@ class DrillSessionMixin:
             targets=drill.targets.model_dump(mode="json"), truth=scenario.truth.model_dump(mode="json"),
             load=drill.load.model_dump(mode="json"), team=drill.team.model_dump(mode="json"),
             nodes=list(scenario.stack.nodes), time_compression=drill.time_compression,
+            max_duration_s=min(drill.max_duration_s, scenario.safety.max_duration_s),
             drill_file=str(drill_file.resolve()) if drill_file else None)
 
     def record(self, kind: TeamEventKind, by: str, data: dict[str, Any]) -> Event:
@@ -68,7 +69,8 @@ class DrillSessionMixin:
             raise ValueError(f"unknown action {action!r}; known: {', '.join(known_actions())}")
         if self.ctx is None:
             raise DrillOver("the stack is not up yet")
-        asked = self.journal.append("team.act", by=by, action=action, canary=canary, params=params)
+        asked = self.journal.append("team.act", by=by, action=action, canary=canary, params=params,
+                                    per_node=acts_per_node(action))
         refused: Exception | None = None
         try:
             result = run_action(action, self.ctx, canary, params)

@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "journal.opened": "first line: origin_wall, origin_monotonic, pid",
     "journal.reopened": "another process continues: pid, torn_tail_bytes, rebased",
-    "run.planned": "what this run is: run_id, drill, scenario, backend, targets, truth, load (facilitator-only)",
+    "run.planned": "what this run is: run_id, drill, scenario, backend, targets, truth, load, team, nodes, "
+                   "time_compression, max_duration_s (facilitator-only)",
     "run.state": "state machine transition: from, to",
     "run.aborted": "the drill stops early: reason (safety limit, facilitator, signal)",
     "run.stopping": "the drill's end is decided (resolved, limit, abort, failure): outcome, reason",
@@ -70,7 +71,7 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "team.note": "by, text",
     "team.suspect": "by, change",
     "team.scope": "by, nodes",
-    "team.act": "by, action, canary, params",
+    "team.act": "by, action, canary, params, per_node (false: the action takes no canary)",
     "team.escalate": "by, to",
     "team.resolve": "by",
     "action.result": "what a team.act changed: action, ok, nodes, detail",

@@ -23,7 +23,7 @@ from scorecards.rules_comms import communication_findings
 from scorecards.rules_diagnosis import assess_severity, diagnose, diagnosis_findings, severity_finding
 from scorecards.rules_escalation import escalation_finding
 from scorecards.rules_mitigation import mitigation_findings, review_actions
-from scorecards.rules_response import phase_findings, run_notes
+from scorecards.rules_response import cannot_pass, outcome_finding, phase_findings, run_notes
 from scorecards.rules_roles import role_assignments, role_findings
 from scorecards.span import incident_span
 
@@ -33,18 +33,19 @@ JOURNAL_NAME: Final = "journal.jsonl"
 def build_scorecard(events: Sequence[Event]) -> Scorecard:
     run = RunView.of(events)
     span = incident_span(run)
-    phases = time_phases(run)
+    phases = time_phases(run, span)
     impact = measure_impact(run, span)
     severity = assess_severity(run, impact)
     cadence = update_cadence(run, severity.declared or severity.measured)
     roles = role_assignments(run)
-    diagnosis = diagnose(run)
+    diagnosis = diagnose(run, span)
     actions = review_actions(run)
     found: list[Finding | None] = [*run_notes(run), *phase_findings(run, phases),
                                    *communication_findings(run, cadence, severity.declared),
                                    *role_findings(run, roles), severity_finding(run, severity),
                                    *diagnosis_findings(run, diagnosis), *mitigation_findings(run, actions, span),
                                    *impact_findings(run, impact), escalation_finding(run, severity, span)]
+    found.append(outcome_finding(run, span))
     findings = tuple(f for f in found if f is not None)
     finished, aborted = run.first("run.finished"), run.first("run.aborted")
     if finished is not None:
@@ -59,7 +60,8 @@ def build_scorecard(events: Sequence[Event]) -> Scorecard:
         fault_wall=format_wall(run.fault.wall) if run.fault is not None else None,
         complete=finished is not None, outcome=outcome, phases=phases, cadence=cadence, impact=impact,
         severity=severity, roles=roles, diagnosis=diagnosis, actions=actions, findings=findings,
-        grade=grade(findings, complete=finished is not None), action_items=action_items(findings),
+        grade=grade(findings, complete=finished is not None, failed_outcome=cannot_pass(run, span)),
+        action_items=action_items(findings),
         timeline=timeline(run.events), series=run.windows)
 
 

@@ -6,6 +6,10 @@ drill without escalation is not punished for it. Score 0-100; letters from LETTE
 
 A run the harness did not finish gets no grade: its parts are still computed and shown,
 but a letter would rank a drill cut short against finished ones.
+
+A drill that never restored service, or was aborted, cannot pass: its score is scaled into
+the F band (x FAILED_SCALE, so a better response still scores higher) and the letter is F.
+The `outcome` finding says why.
 """
 
 from __future__ import annotations
@@ -28,12 +32,14 @@ WEIGHTS: Final[Mapping[str, float]] = MappingProxyType({
     "escalation": 5,  # told others in time once the impact was clear
 })
 LETTERS: Final = ((90.0, "A"), (80.0, "B"), (70.0, "C"), (60.0, "D"), (0.0, "F"))  # lowest score for each
+FAILED_SCALE: Final = 0.59  # never restored or aborted: at most 59, an F however good the rest
 NO_LETTER: Final = "-"
 WITHHELD_INCOMPLETE: Final = ("incomplete run: the harness stopped before run.finished, so what the team did "
                               "after the journal ends is unknown")
 
 
-def grade(findings: Iterable[Finding], complete: bool = True) -> Grade:
+def grade(findings: Iterable[Finding], complete: bool = True, failed_outcome: str | None = None) -> Grade:
+    """`failed_outcome`: why the drill cannot pass (never restored, aborted), or None."""
     by_part: dict[str, list[Finding]] = {part: [] for part in WEIGHTS}
     for finding in findings:
         if finding.category in by_part and finding.passed is not None:
@@ -45,8 +51,10 @@ def grade(findings: Iterable[Finding], complete: bool = True) -> Grade:
     total_weight = sum(p.weight for p in scored)
     if not total_weight:
         return Grade(None, NO_LETTER, parts, None)
-    score = round(100 * sum(p.weight * (p.score or 0.0) for p in scored) / total_weight, 1)
-    return Grade(score, letter(score), parts, None)
+    score = 100 * sum(p.weight * (p.score or 0.0) for p in scored) / total_weight
+    if failed_outcome is not None:
+        return Grade(round(score * FAILED_SCALE, 1), "F", parts, None)
+    return Grade(round(score, 1), letter(round(score, 1)), parts, None)
 
 
 def _part(name: str, weight: float, checks: list[Finding]) -> GradePart:

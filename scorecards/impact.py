@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from scorecards.journalview import SLO_WINDOW_S, RunView, round_s
 from scorecards.model import Finding, Impact, WindowPoint
-from scorecards.policy import MAX_BUDGET_SHARE_PER_DRILL, PEAK_WINDOW_S, budget_minutes
+from scorecards.policy import MAX_BUDGET_SHARE_PER_DRILL, MAX_DRILL_BURN_SHARE, PEAK_WINDOW_S, budget_minutes
 from scorecards.span import IncidentSpan
 
 CATEGORY = "impact"
@@ -57,11 +57,26 @@ def impact_findings(run: RunView, impact: Impact) -> list[Finding]:
         return []  # no traffic measured: nothing to judge
     until = "the restoration" if impact.restored else "the end of the journal (not healthy at the end)"
     share = impact.error_budget_share
+    drill_minutes = drill_budget_minutes(run)
+    allowed = min(MAX_BUDGET_SHARE_PER_DRILL * budget_minutes(), MAX_DRILL_BURN_SHARE * drill_minutes)
     budget = Finding(
         CATEGORY, "error_budget",
         f"{impact.failed_requests} of {impact.total_requests} requests failed between the fault and {until}; "
         f"that is {impact.error_budget_minutes:g} minutes of full outage, {share * 100:.2f} % of a month's "
-        f"error budget ({budget_minutes():g} min)",
-        f"burn at most {MAX_BUDGET_SHARE_PER_DRILL * 100:g} % of the monthly error budget",
-        share <= MAX_BUDGET_SHARE_PER_DRILL, impact.evidence)
+        f"error budget ({budget_minutes():g} min) and {_share_of(impact.error_budget_minutes, drill_minutes)} of "
+        f"the {drill_minutes:.3g} min this drill could burn (a full outage from the fault to its time limit)",
+        f"burn at most {MAX_DRILL_BURN_SHARE * 100:g} % of what the drill could burn ({allowed:.3g} min; never more "
+        f"than {MAX_BUDGET_SHARE_PER_DRILL * 100:g} % of the monthly budget)",
+        impact.error_budget_minutes <= allowed, impact.evidence)
     return [budget]
+
+
+def drill_budget_minutes(run: RunView) -> float:
+    """A full outage from the fault to the drill's time limit (its journal's end for older journals)."""
+    assert run.fault is not None
+    end_t_s = run.max_duration_s if run.max_duration_s is not None else run.end_t_s
+    return max(end_t_s - run.fault.t_s, SLO_WINDOW_S) / 60
+
+
+def _share_of(minutes: float, whole: float) -> str:
+    return f"{minutes / whole * 100:.1f} %" if whole else "?"

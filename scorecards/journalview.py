@@ -66,6 +66,12 @@ class RunView:
         return float(value) if isinstance(value, int | float) and value >= 1 else 1.0
 
     @property
+    def max_duration_s(self) -> float | None:
+        """The drill's time limit (journal seconds); None in journals from before it was planned."""
+        value = self.plan.get("max_duration_s")
+        return float(value) if isinstance(value, int | float) and value > 0 else None
+
+    @property
     def complete(self) -> bool:
         """The harness finished the run (journaled run.finished); else it stopped part way."""
         return self.first("run.finished") is not None
@@ -163,3 +169,32 @@ def failing_nodes(windows: Sequence[WindowPoint], threshold: float) -> tuple[str
     """Nodes whose failed share over the windows is above `threshold`."""
     names = sorted({node for w in windows for node in w.nodes})
     return tuple(node for node in names if (error_share(windows, node) or 0.0) > threshold)
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """The worst run of consecutive windows of a given length."""
+
+    share: float
+    first: WindowPoint
+    last: WindowPoint
+
+    @property
+    def seconds(self) -> float:
+        return round_s(self.last.start_t_s + SLO_WINDOW_S - self.first.start_t_s)
+
+
+def worst_stretch(windows: Sequence[WindowPoint], length_s: float) -> Stretch | None:
+    """The highest failed share over any `length_s` of windows (all of them when fewer)."""
+    worst: Stretch | None = None
+    left, requests, failures = 0, 0, 0
+    for window in windows:
+        requests += window.requests
+        failures += window.failures
+        while windows[left].start_t_s <= window.start_t_s - length_s:
+            requests -= windows[left].requests
+            failures -= windows[left].failures
+            left += 1
+        if requests and (worst is None or failures / requests > worst.share):
+            worst = Stretch(failures / requests, windows[left], window)
+    return worst

@@ -49,6 +49,7 @@ class PhaseTiming:
     passed: bool | None  # None also for a phase not reached: a stopped harness says nothing about it
     evidence: tuple[int, ...]  # the fault's seq, then the event that ended the phase (or the journal's last)
     status: str  # one of PHASE_STATUSES
+    masked_s: tuple[float, ...] = ()  # mitigate only: restorations that relapsed (seconds from the fault)
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,11 @@ class Impact:
 class Severity:
     declared: int | None  # the first declaration's severity (1 is the worst)
     measured: int | None  # from the failed share and duration (policy.SEVERITY_BANDS)
-    failed_share: float | None
-    duration_s: float | None
+    failed_share: float | None  # in the worst sustained window of the incident
+    duration_s: float | None  # the whole incident
     evidence: tuple[int, ...]
+    worst_start_t_s: float | None = None  # where the worst window starts (journal seconds)
+    worst_window_s: float | None = None  # its length: policy.SEVERITY_WINDOW_S, or the incident if shorter
 
 
 @dataclass(frozen=True)
@@ -111,9 +114,12 @@ class Diagnosis:
     suspects: tuple[str, ...]  # what the team recorded, in order
     trigger_identified: bool | None
     identify_s: float | None  # fault -> the first correct suspect
-    scope_truth: tuple[str, ...]
+    scope_truth: tuple[str, ...]  # the nodes that must be recorded: failing in the incident's per-node windows
     scope_recorded: tuple[str, ...] | None  # the last `team.scope`; None: never recorded
     evidence: tuple[int, ...]
+    introduced_by: tuple[str, ...] = ()  # trigger "no change": the old change(s) carrying the defect (also right)
+    scope_touched: tuple[str, ...] = ()  # nodes that failed at all: recording them is right too
+    scope_source: str = "scenario"  # "measured" (per-node windows) or "scenario" (its affected_nodes)
 
 
 @dataclass(frozen=True)
@@ -132,8 +138,10 @@ class ActionReview:
     error_rate_after: float | None
     failing_nodes_before: tuple[str, ...]
     failing_nodes_after: tuple[str, ...]
-    verdict: str  # helped, worse, no_effect, failed, not_measured
+    verdict: str  # helped, worse, no_effect, not_needed, failed, not_measured
     evidence: tuple[int, ...]
+    per_node: bool = True  # the action can run on one node first (False: canary-first does not apply)
+    trend_rate: float | None = None  # where the error rate before it was heading, mid-way through the window after
 
 
 @dataclass(frozen=True)

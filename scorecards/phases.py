@@ -29,6 +29,7 @@ from scorecards.model import (
     UpdateCadence,
 )
 from scorecards.policy import policy_for
+from scorecards.span import IncidentSpan
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ PHASE_RULES: Final = (
     PhaseRule("acknowledge", "team.ack", "ack_s"),
     PhaseRule("declare", "team.declare", "declare_s"),
     PhaseRule("first_update", "team.update", "first_update_s"),
-    PhaseRule("mitigate", "restoration.detected", "mitigate_s", when=restoration_time),
+    PhaseRule("mitigate", "restoration.detected", "mitigate_s", when=restoration_time),  # the one that held
     PhaseRule("resolve", "team.resolve", "resolve_s"),
 )
 CADENCE_TARGET_KEY: Final = "update_every_s"
@@ -59,14 +60,19 @@ def judge(value: float | None, target: float | None) -> bool | None:
     return value is not None and value <= target
 
 
-def time_phases(run: RunView) -> tuple[PhaseTiming, ...]:
-    return tuple(_time_phase(rule, run) for rule in PHASE_RULES)
+MITIGATE: Final = "mitigate"
 
 
-def _time_phase(rule: PhaseRule, run: RunView) -> PhaseTiming:
+def time_phases(run: RunView, span: IncidentSpan | None) -> tuple[PhaseTiming, ...]:
+    return tuple(_time_phase(rule, run, span) for rule in PHASE_RULES)
+
+
+def _time_phase(rule: PhaseRule, run: RunView, span: IncidentSpan | None) -> PhaseTiming:
     target = run.targets.get(rule.target_key)
     if run.fault is None:
         return PhaseTiming(rule.phase, None, target, None, (), PHASE_NO_FAULT)
+    if rule.phase == MITIGATE and span is not None:
+        return _mitigation(rule, run, span, target)
     event = run.first_after_fault(rule.kind, rule.when)
     if event is not None:
         seconds = round_s(rule.when(event) - run.fault.t_s)
@@ -78,6 +84,23 @@ def _time_phase(rule: PhaseRule, run: RunView) -> PhaseTiming:
     if run.stopped_before(None if target is None else run.fault.t_s + target):
         return PhaseTiming(rule.phase, None, target, None, stopped, PHASE_NOT_REACHED)
     return PhaseTiming(rule.phase, None, target, False, stopped, PHASE_OVERDUE)
+
+
+def _mitigation(rule: PhaseRule, run: RunView, span: IncidentSpan, target: float | None) -> PhaseTiming:
+    """The final sustained restoration; a restoration that relapsed is only "masked at t"."""
+    assert run.fault is not None
+    masked = tuple(round_s(t - run.fault.t_s) for t in span.masked_t_s)
+    if span.restored_for_good_t_s is not None:
+        seconds = round_s(span.restored_for_good_t_s - run.fault.t_s)
+        ending = span.final_restoration or span.restoration
+        evidence = (run.fault.seq, *((ending.seq,) if ending is not None else ()))
+        return PhaseTiming(rule.phase, seconds, target, judge(seconds, target), evidence, PHASE_DONE, masked)
+    stopped = (run.fault.seq, run.events[-1].seq)
+    if run.complete:
+        return PhaseTiming(rule.phase, None, target, judge(None, target), stopped, PHASE_NEVER, masked)
+    if run.stopped_before(None if target is None else run.fault.t_s + target):
+        return PhaseTiming(rule.phase, None, target, None, stopped, PHASE_NOT_REACHED, masked)
+    return PhaseTiming(rule.phase, None, target, False, stopped, PHASE_OVERDUE, masked)
 
 
 def cadence_target(run: RunView, severity: int | None) -> tuple[float | None, str | None]:

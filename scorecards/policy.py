@@ -36,7 +36,7 @@ class SeverityBand:
     """Impact at least this bad is this severity (bands are tried worst first)."""
 
     severity: int
-    min_failed_share: float  # failed / all requests over the incident
+    min_failed_share: float  # failed / all requests in the incident's worst SEVERITY_WINDOW_S
     min_duration_s: float  # fault -> end of the incident
 
 
@@ -47,6 +47,7 @@ SEVERITY_BANDS: Final = (
     SeverityBand(3, min_failed_share=0.01, min_duration_s=0),
     SeverityBand(4, min_failed_share=0.0, min_duration_s=0),
 )
+SEVERITY_WINDOW_S: Final = 10.0  # severity is measured on the worst 10 s of the incident (all of it if shorter)
 OVER_DECLARE_ALLOWED: Final = 1  # declaring one level worse than measured is caution, not a mistake
 
 # Business impact is "clear" once this share of requests failed over PEAK_WINDOW_S.
@@ -57,12 +58,16 @@ PEAK_WINDOW_S: Final = 10.0  # peak error rate over 10 s of traffic, so one unlu
 SLO_AVAILABILITY: Final = 0.999
 BUDGET_PERIOD_MINUTES: Final = 30 * 24 * 60
 MAX_BUDGET_SHARE_PER_DRILL: Final = 0.25  # one incident should not burn more than a quarter of the month
+# Sized to one drill: a drill can burn at most a full outage from the fault to its time limit;
+# a response that lets the failures add up to more than a quarter of that has not contained it.
+MAX_DRILL_BURN_SHARE: Final = 0.25
 
 # Judging an action by the error rate around it.
 ACTION_EFFECT_WINDOW_S: Final = 5.0  # compare this long before the action with this long after it
 WORSE_MARGIN: Final = 0.05  # the error rate rose by more than 5 points: the action made it worse
 IMPROVE_MARGIN: Final = 0.05  # ...fell by more than 5 points: it helped
 NODE_FAILING_SHARE: Final = 0.05  # a node failing more than this share of its requests counts in the blast radius
+NODE_TOUCHED_SHARE: Final = 0.01  # ...and one that failed above this in any second was reached: recording it is right
 INCIDENT_LIVE_SHARE: Final = 0.05  # below this error rate there is nothing left for an action to fix
 
 # A relapse: after the restoration, this many consecutive seconds failing above the share.
@@ -91,3 +96,16 @@ def policy_for(severity: int, time_compression: float = 1.0) -> SeverityPolicy:
     k = time_compression
     return SeverityPolicy(policy.severity, policy.first_update_s / k, policy.update_every_s / k,
                           None if policy.escalate_s is None else policy.escalate_s / k)
+
+
+def severity_table() -> list[str]:
+    """The bands the scorecard grades a declaration against, in words for the team (declare
+    --help, the console, README): what was measured, never what this drill's fault is."""
+    rows = []
+    for band in SEVERITY_BANDS:
+        lasting = f" lasting {band.min_duration_s / 60:g} min or more" if band.min_duration_s else ""
+        failing = (f"at least {band.min_failed_share * 100:g} % of requests failing in the worst "
+                   f"{SEVERITY_WINDOW_S:g} s" if band.min_failed_share else "any smaller impact")
+        rows.append(f"SEV{band.severity}: {failing}{lasting}")
+    rows.append("declaring one level worse than measured is fine (caution); better than measured is a miss")
+    return rows

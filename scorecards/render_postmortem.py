@@ -60,6 +60,8 @@ def _summary(card: Scorecard) -> str:
         fixed = "service was not restored before the drill ended"
     else:
         fixed = "service had not been restored when the harness stopped"
+    if mitigate.masked_s:
+        fixed += " (" + ", ".join(f"masked at {seconds(t)}" for t in mitigate.masked_s) + ": restored, then relapsed)"
     ended = (f"The drill ended with outcome `{card.outcome}`" if card.complete
              else f"The harness stopped before the drill ended (outcome `{card.outcome}`, an incomplete run)")
     return (f"On {card.fault_wall[:10] if card.fault_wall else '?'} at {clock(card.fault_wall)} UTC the "

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Final
 
+from scorecards.grade import FAILED_SCALE
 from scorecards.journalview import RunView, secs
 from scorecards.model import PHASE_NOT_REACHED, PHASE_OVERDUE, Finding, PhaseTiming
 from scorecards.phases import PHASE_RULES
+from scorecards.span import IncidentSpan
 
 CATEGORY: Final = "response"
 RUN: Final = "run"
@@ -45,6 +47,9 @@ def _phase_finding(run: RunView, timing: PhaseTiming) -> Finding:
         happened = f"{what}: not reached (harness stopped at {stopped}{due})"
     else:
         happened = f"{what}: never (the journal ends at {stopped})"
+    if timing.masked_s:
+        masked = ", ".join(f"fault + {secs(t)}" for t in timing.masked_s)
+        happened += f"; masked at {masked} (restored, then relapsed: not counted as the mitigation)"
     return Finding(CATEGORY, timing.phase, happened, target, timing.passed, timing.evidence)
 
 
@@ -91,3 +96,27 @@ def _before_fault_note(run: RunView) -> Finding | None:
     listed = ", ".join(f"{e.kind} (seq {e.seq})" for e in early)
     return Finding(RUN, "before_fault", f"not counted, they came before the fault: {listed}", None, None,
                    tuple(e.seq for e in early))
+
+
+def cannot_pass(run: RunView, span: IncidentSpan | None) -> str | None:
+    """Why this drill grades F whatever else went well: aborted, or service never restored for good."""
+    if run.fault is None or not run.complete:
+        return None  # nothing to grade, or an incomplete run (its grade is withheld instead)
+    aborted = run.first("run.aborted")
+    if aborted is not None:
+        return f"the drill was aborted ({aborted.data.get('reason', 'no reason given')})"
+    if span is None or span.restored_for_good_t_s is None:
+        relapsed = " (it was restored, then relapsed)" if span is not None and span.masked_t_s else ""
+        return f"service was never restored for good before the drill ended{relapsed}"
+    return None
+
+
+def outcome_finding(run: RunView, span: IncidentSpan | None) -> Finding | None:
+    """A note (it scores nothing itself) that explains the F: every point lost has a finding."""
+    why = cannot_pass(run, span)
+    if why is None:
+        return None
+    ended = tuple(e.seq for e in run.of_kind("run.aborted", "run.finished"))
+    return Finding(RUN, "outcome", f"{why}: a drill that does not restore service cannot pass, so the score is "
+                   f"scaled into the F band (x {FAILED_SCALE:g}) and the grade is F", "restore service for good",
+                   False, ended)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from scorecards.history import RunRow, findings_of, get_run, list_runs, phases_of
+from scorecards.history import HistoryError, RunRow, findings_of, get_run, list_runs, phases_of
 from scorecards.phases import PHASE_RULES
 
 PHASES: Final = tuple(rule.phase for rule in PHASE_RULES)
@@ -66,9 +66,20 @@ class Trend:
     left_out: int = 0  # incomplete runs that matched but are not in `runs`
 
 
-def compare(db: sqlite3.Connection, ref_a: str, ref_b: str) -> Comparison:
-    """B against A: a phase that got faster (or now happens) improved; a finding that now passes improved."""
+class DifferentScenarios(HistoryError):
+    """Two runs of different scenarios: their timings and findings measure different incidents."""
+
+
+def compare(db: sqlite3.Connection, ref_a: str, ref_b: str, force: bool = False) -> Comparison:
+    """B against A: a phase that got faster (or now happens) improved; a finding that now passes improved.
+
+    Runs of different scenarios are refused unless `force`: a faster fix of an easier fault is
+    not an improvement, and "improved" would teach the wrong lesson."""
     a, b = get_run(db, ref_a), get_run(db, ref_b)
+    if a.scenario != b.scenario and not force:
+        raise DifferentScenarios(
+            f"{a.run_id} is scenario {a.scenario!r} and {b.run_id} is {b.scenario!r}: different incidents, so "
+            "faster or slower says nothing about the team (compare runs of one scenario, or pass --force)")
     timings = phases_of(db, [a.run_id, b.run_id])
     changes = [_phase_change(phase, _timing(a, timings[a.run_id].get(phase)), _timing(b, timings[b.run_id].get(phase)))
                for phase in PHASES]

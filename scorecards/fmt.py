@@ -50,10 +50,13 @@ PHASE_MISSING: Final = {
 
 
 def phase_time(timing: PhaseTiming) -> str:
-    """The phase's time from the fault, or why there is none."""
-    if timing.seconds_from_fault is not None:
-        return seconds(timing.seconds_from_fault)
-    return PHASE_MISSING.get(timing.status, "never")
+    """The phase's time from the fault, or why there is none; restorations that relapsed are
+    shown as masked, never as the phase's time."""
+    shown = (seconds(timing.seconds_from_fault) if timing.seconds_from_fault is not None
+             else PHASE_MISSING.get(timing.status, "never"))
+    if timing.masked_s:
+        shown += " (masked at " + ", ".join(seconds(t) for t in timing.masked_s) + ")"
+    return shown
 
 
 def grade_text(grade: Grade) -> str:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.actions import run_action
+from harness.actions import acts_per_node, run_action
 from harness.cleanup import cleanup
 from harness.errors import GamedrillError
 from harness.faults import FaultContext
@@ -74,3 +74,11 @@ def test_a_bad_weight_is_refused_before_any_node_changes(ctx: FaultContext) -> N
             run_action("restore", ctx, "web-1", {"weight": bad})
     done = run_action("restore", ctx, "web-1", {"weight": "3"})
     assert done.ok and done.changed == {"weights_before": {"web-1": 1}}
+
+
+def test_an_action_with_no_per_node_meaning_refuses_a_canary(ctx: FaultContext) -> None:
+    with pytest.raises(ValueError, match="pause-rollout takes no canary"):
+        run_action("pause-rollout", ctx, "web-1", {})
+    assert not acts_per_node("pause-rollout") and acts_per_node("restart")
+    nothing = run_action("pause-rollout", ctx, None, {})  # without one it runs (nothing is baking here)
+    assert not nothing.ok and "no rollout is baking" in nothing.detail

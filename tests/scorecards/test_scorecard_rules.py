@@ -74,8 +74,10 @@ def test_a_relapse_after_a_restart_counts_against(tmp_path) -> None:
     masked = card.finding("fixed_not_masked")
     assert masked.passed is False and "relapsed" in masked.what_happened and "restart" in masked.what_happened
     assert seq_of(card, "slo.breached") in masked.evidence
-    # The phase is the first restoration; the impact runs on through the relapse to the second one.
-    assert card.phase("mitigate").seconds_from_fault == 175.5
+    # The mitigation is the restoration that held; the first one is only "masked at".
+    mitigate = card.phase("mitigate")
+    assert mitigate.seconds_from_fault == 230.0 and mitigate.masked_s == (175.5,)
+    assert "masked at fault + 175.5 s" in card.finding("mitigate").what_happened
     assert card.impact.end_t_s == 240.0 and card.impact.restored
     assert card.impact.failed_requests == 175 * 20 + 35 * 18  # seconds 10-184 and 205-239
     assert any(e.kind == "slo.breached" and e.label.startswith("RELAPSE") for e in card.timeline)
@@ -244,18 +246,32 @@ def test_no_change_triggered_it(tmp_path) -> None:
     leak = {**TRUTH, "trigger": {"none": True}}
     quiet = scorecard(tmp_path, [planned(truth=leak), *without(good_run(), "run.planned", "team.suspect")])
     assert quiet.diagnosis.trigger_truth == "no change"
-    assert quiet.finding("trigger").passed is True and "correctly" in quiet.finding("trigger").what_happened
+    assert quiet.finding("trigger").passed is False and "never stated" in quiet.finding("trigger").what_happened
+    # "none" (the CLI's word) and "no change" are the same answer, and right here.
+    for said in ("none", "No change", "no recent change"):
+        answered = scorecard(tmp_path / said, replaced([planned(truth=leak), *without(good_run(), "run.planned")],
+                                                       "team.suspect", (95.0, "team.suspect",
+                                                                        {"by": "alice", "change": said})))
+        assert answered.finding("trigger").passed is True, said
+        assert answered.diagnosis.suspects == ("no change",)
 
     blamed = scorecard(tmp_path / "b", [planned(truth=leak), *without(good_run(), "run.planned")])
-    assert blamed.finding("trigger").passed is False and "no change triggered it" in blamed.finding(
+    assert blamed.finding("trigger").passed is False and "no recent change did" in blamed.finding(
         "trigger").what_happened
+
+
+def test_none_is_wrong_when_a_change_triggered_it(tmp_path) -> None:
+    card = scorecard(tmp_path, replaced(good_run(), "team.suspect",
+                                        (95.0, "team.suspect", {"by": "alice", "change": "none"})))
+    trigger = card.finding("trigger")
+    assert trigger.passed is False and "a recent change did trigger it (script_push v2)" in trigger.what_happened
 
 
 def test_scope_against_the_affected_nodes(tmp_path) -> None:
     card = scorecard(tmp_path, replaced(good_run(), "team.scope",
                                         (101.0, "team.scope", {"by": "alice", "nodes": ["web-1", "lb"]})))
     scope = card.finding("scope")
-    assert scope.passed is False and "missed web-2, web-3" in scope.what_happened and "not affected: lb" in \
+    assert scope.passed is False and "missed web-2, web-3" in scope.what_happened and "never failed: lb" in \
         scope.what_happened
     assert card.diagnosis.scope_recorded == ("lb", "web-1")
     never = scorecard(tmp_path / "b", without(good_run(), "team.scope"))
@@ -338,10 +354,15 @@ def test_escalation(tmp_path) -> None:
 
 
 def test_error_budget(tmp_path) -> None:
+    # Sized to the drill: a full outage for all 175 s from the fault to the restoration burns far
+    # more than a quarter of what this 4-minute drill could burn (though only 7 % of the month).
     card = scorecard(tmp_path, [*good_run(), *traffic(10, 185, 30, 30)])
     budget = card.finding("error_budget")
     assert card.impact.error_budget_minutes == round(175 / 60, 4)
-    assert budget.passed is True and budget.category == "impact"  # 2.9 of 43.2 minutes is under a quarter
+    assert budget.passed is False and budget.category == "impact" and "this drill could burn" in budget.what_happened
+    # One request in ten failing over the same stretch is 17.5 s of outage: within a quarter.
+    light = scorecard(tmp_path / "light", [*good_run(), *traffic(10, 185, 30, 3)])
+    assert light.finding("error_budget").passed is True
 
 
 def test_grade_weights_and_parts() -> None:

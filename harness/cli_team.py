@@ -112,11 +112,19 @@ def role(role_name: str, who: str, run_ref: str | None, runs_dir: Path, by: str)
 @click.option("--action", "doing", required=True, help="what we are doing about it")
 @click.option("--next-update", "next_update_s", type=click.IntRange(min=1), default=None,
               help="seconds until the next update")
+@click.option("--impact-pct", type=click.FloatRange(0, 100), default=None,
+              help="share of requests failing, in % (checked against the measurements)")
+@click.option("--component", "components", multiple=True, help="an affected node (repeat for several)")
 @drill_options
-def update(text: str | None, impact: str, doing: str, next_update_s: int | None, run_ref: str | None,
-           runs_dir: Path, by: str) -> None:
-    """Post a status update: impact, current action, next update time."""
-    _said(client_for(run_ref, runs_dir).update(by, impact, doing, next_update_s, text))
+def update(text: str | None, impact: str, doing: str, next_update_s: int | None, impact_pct: float | None,
+           components: tuple[str, ...], run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """Post a status update: impact, current action, next update time.
+
+    The scorecard fact-checks each update against what was measured when it was posted: a
+    stated share (--impact-pct or "N %" in --impact), the components, "restored", and
+    finished actions ("rolled back", "restarted") against what ran."""
+    _said(client_for(run_ref, runs_dir).update(by, impact, doing, next_update_s, text, impact_pct=impact_pct,
+                                               components=list(components) or None))
 
 
 @click.command()

@@ -17,6 +17,7 @@ from harness.errors import GamedrillError, StackError
 from harness.session import ActionResult, TeamEventKind
 from harness.spec_steps import ROLES
 from harness.timeline import Event, read_journal
+from scorecards.policy import severity_table
 
 if TYPE_CHECKING:
     from harness.faults import FaultContext, FaultStack
@@ -117,7 +118,8 @@ class DrillSessionMixin:
         drill = self.drill
         return {"run_id": self.run_id, "drill": drill.name, "title": drill.title,
                 "nodes": list(drill.scenario.stack.nodes), "actions": known_actions(), "roles": list(ROLES),
-                "members": list(drill.team.members), "severities": [1, 2, 3, 4]}
+                "members": list(drill.team.members), "severities": [1, 2, 3, 4],
+                "severity_table": severity_table(), "canary_actions": [a for a in known_actions() if acts_per_node(a)]}
 
     def subscribe(self, listener: Callable[[Event], None]) -> None:
         self.journal.subscribe(listener)

@@ -85,6 +85,8 @@ class Update(Step):
     impact: Text
     action: Text
     next_update_s: PositiveSeconds | None = None
+    impact_pct: float | None = Field(default=None, ge=0, le=100)  # structured impact, fact-checked
+    components: tuple[NodeName, ...] | None = None
 
 
 class Note(Step):

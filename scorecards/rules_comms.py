@@ -15,6 +15,7 @@ from scorecards.journalview import RunView, round_s, secs
 from scorecards.model import Finding, UpdateCadence
 from scorecards.phases import judge
 from scorecards.policy import policy_for
+from scorecards.rules_factcheck import factcheck_finding
 
 CATEGORY: Final = "communication"
 CONTENT_FIELDS: Final = (("impact", "impact"), ("action", "current action"), ("next_update_s", "next-update time"))
@@ -25,7 +26,8 @@ def communication_findings(run: RunView, cadence: UpdateCadence, severity: int |
         return []
     updates = _open_updates(run)
     found = [_first_update_after_declare(run, severity), _cadence_finding(run, cadence),
-             _content_finding(run, updates), _promises_finding(run, updates), _before_declaration_note(run)]
+             _content_finding(run, updates), _promises_finding(run, updates), factcheck_finding(run, updates),
+             _before_declaration_note(run)]
     return [f for f in found if f is not None]
 
 

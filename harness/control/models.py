@@ -64,6 +64,9 @@ class UpdateBody(TeamEventBody):
     action: Message
     next_update_s: int | None = Field(default=None, strict=True, gt=0)
     text: Message | None = None
+    # Structured impact, fact-checked against the measurements by the scorecard.
+    impact_pct: float | None = Field(default=None, ge=0, le=100, description="share of requests failing, in %")
+    components: list[Node] | None = Field(default=None, max_length=64, description="the nodes affected")
 
 
 class NoteBody(TeamEventBody):

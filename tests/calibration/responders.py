@@ -5,7 +5,8 @@ exemplary: fast, right severity and suspect, full roles, complete updates, canar
 sound: the right fix with minor misses (no scribe, a vaguer update, no last update).
 sloppy: late, wrong severity and suspect, no canary, masks first, incomplete updates, the
     commander typing every action alone; it does fix the cause in the end.
-harmful: masks or worsens, never fixes, and resolves while customers still fail.
+harmful: masks or worsens, never fixes, and resolves while customers still fail (a restart of
+    a node with the bad config on it cannot come up, so harmful restarts a healthy one).
 
 A drill file is written per (scenario, quality) from the scenario's shared base, so the four
 differ only in how the team plays: same load, same targets, same fault.
@@ -74,6 +75,11 @@ def _harmful_opening(severity: int) -> Steps:
             {"declare": {"severity": severity, "commander": "alice"}}]
 
 
+def _false_all_clear() -> Steps:
+    """Declares victory while customers still fail: a claim the fact-check catches."""
+    return [_update("alice", "Service restored.", "Monitoring."), {"resolve": {"by": "alice"}}]
+
+
 # scenario -> (drill base, responders by quality)
 SCENARIOS: Final[Mapping[str, tuple[dict[str, Any], dict[str, Steps]]]] = {
     "hung-workers": (
@@ -108,7 +114,7 @@ SCENARIOS: Final[Mapping[str, tuple[dict[str, Any], dict[str, Steps]]]] = {
                 *_harmful_opening(4),
                 {"suspect": {"by": "alice", "change": "deploy v1.0.1"}},
                 *_acts("alice", "rollback-release"), *_acts("alice", "rollback-script"), {"pause": 3},
-                {"resolve": {"by": "alice"}},
+                *_false_all_clear(),
             ],
         }),
     "bad-config-rollout": (
@@ -143,8 +149,8 @@ SCENARIOS: Final[Mapping[str, tuple[dict[str, Any], dict[str, Steps]]]] = {
             "harmful": [
                 *_harmful_opening(4),
                 {"suspect": {"by": "alice", "change": "deploy v1.0.1"}},
-                *_acts("alice", "rollback-release"), *_acts("alice", "restart"), {"pause": 3},
-                {"resolve": {"by": "alice"}},
+                *_acts("alice", "rollback-release"), {"act": {"by": "alice", "action": "restart", "canary": "web-2"}},
+                {"pause": 3}, *_false_all_clear(),
             ],
         }),
     "fd-leak-slow": (
@@ -178,14 +184,13 @@ SCENARIOS: Final[Mapping[str, tuple[dict[str, Any], dict[str, Steps]]]] = {
                 {"suspect": {"by": "alice", "change": "config_push v2"}},
                 {"scope": {"by": "alice", "nodes": ["web-1"]}},
                 *_acts("alice", "restart"), {"pause": 5}, *_acts("alice", "rollback-release"),
-                *_acts("alice", "restart"),
                 *_closing("", None),
             ],
             "harmful": [
                 *_harmful_opening(4),
                 {"suspect": {"by": "alice", "change": "script_push v1.1"}},
                 *_acts("alice", "rollback-script"), *_acts("alice", "rollback-config"), {"pause": 3},
-                {"resolve": {"by": "alice"}},
+                *_false_all_clear(),
             ],
         }),
 }

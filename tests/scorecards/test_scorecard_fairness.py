@@ -185,3 +185,31 @@ def test_compare_refuses_runs_of_different_scenarios(tmp_path: Path) -> None:
     assert refused.exit_code != 0 and "different incidents" in refused.output and "--force" in refused.output
     forced = CliRunner().invoke(CLI, ["scorecard", "compare", *ids, "--force", "--history", str(db_path)])
     assert forced.exit_code == 0, forced.output
+
+
+# ---- fact-checked updates -----------------------------------------------------------------------
+
+
+def with_first_update(**data: Any) -> Callable[[list[Event]], list[Event]]:
+    def edit(events: list[Event]) -> list[Event]:
+        first = min(e.seq for e in events if e.kind == "team.update")
+        return [Event(e.seq, e.kind, e.wall, e.t_s, {**e.data, **data}) if e.seq == first else e for e in events]
+    return edit
+
+
+def test_updates_are_checked_against_what_was_measured_when_posted() -> None:
+    honest = card_of("bad-config-rollout-canary")
+    assert honest.finding("update_facts").passed is True  # "restored" and "rolled back" after they were true
+    # The first update went out while web-1 failed every request (a third of all traffic).
+    for claim in ({"impact_pct": 33}, {"impact": "About 30 % of requests failing"},
+                  {"components": ["web-1"]}):
+        assert card_of("bad-config-rollout-canary", with_first_update(**claim)).finding(
+            "update_facts").passed is True, claim
+    for claim, words in (({"impact_pct": 2}, "measured"), ({"impact": "Service restored."}, "restored"),
+                         ({"action": "Config v3 rolled back everywhere."}, "rolled back"),
+                         ({"components": ["web-2"]}, "failing then: web-1")):
+        facts = card_of("bad-config-rollout-canary", with_first_update(**claim)).finding("update_facts")
+        assert facts.passed is False and words in facts.what_happened, (claim, facts.what_happened)
+    # A plan is not a claim: "Rolling back" before the rollback is fine.
+    plan = card_of("bad-config-rollout-canary", with_first_update(action="Rolling back config v3 on web-1."))
+    assert plan.finding("update_facts").passed is True

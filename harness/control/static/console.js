@@ -155,6 +155,7 @@ function drawMeta(meta) {
   $("access").textContent = meta.access;
   $("access").classList.toggle("facilitator", meta.access === "facilitator");
   fillSelect($("declare-severity"), meta.severities, meta.severities.map((s) => `SEV${s}`));
+  $("severity-table").replaceChildren(...(meta.severity_table || []).map((row) => element("li", {}, row)));
   $("declare-severity").value = "2";
   fillSelect($("role-role"), meta.roles);
   fillSelect($("act-action"), meta.actions);

@@ -20,8 +20,11 @@ from rich.console import Console
 
 from harness.errors import GamedrillError
 from scorecards import Scorecard, build_from_run_dir, history, render_markdown, render_postmortem, render_summary
+from scorecards.families import family_of
 from scorecards.followups import assign_action, close_action, list_actions
+from scorecards.readiness import readiness as readiness_of
 from scorecards.render_history import actions_table, comparison_table, runs_table, trend_chart, trend_table
+from scorecards.render_readiness import readiness_html, readiness_table
 from scorecards.trends import compare as compare_runs
 from scorecards.trends import trend as trend_of
 from scorecards.write import HTML_NAME, JSON_NAME, MARKDOWN_NAME, POSTMORTEM_NAME, write_scorecard
@@ -155,6 +158,40 @@ def trend(team: str, scenario: str | None, since: str | None, rows: int, include
     console.print(trend_table(result, rows))
     for line in trend_chart(result):
         console.print(line, markup=False)
+
+
+SCENARIOS_DIR = Path(__file__).parents[1] / "scenarios"  # the shipped scenarios
+
+
+@scorecard.command()
+@click.option("--team", default=None, help="a team name or a member (default: every finished run)")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="also write the matrix as an HTML page")
+@history_options
+def readiness(team: str | None, html_path: Path | None, runs_dir: Path, history_path: Path | None) -> None:
+    """Who has led, run comms and operated, for which kinds of incident; and what to drill next."""
+    with history.connect(_db_path(runs_dir, history_path)) as db:
+        ready = readiness_of(db, team, builtin_families())
+    console.print(readiness_table(ready))
+    if html_path is not None:
+        html_path.write_text(readiness_html(ready), encoding="utf-8")
+        console.print(f"wrote {html_path}", markup=False)
+
+
+def builtin_families() -> dict[str, str]:
+    """The shipped scenarios' families, so a family nobody has run yet is suggested too."""
+    from harness.spec import load_scenario  # the spec models are only needed here
+
+    found: dict[str, str] = {}
+    for path in sorted(SCENARIOS_DIR.glob("*.yaml")):
+        try:
+            scenario = load_scenario(path)
+        except GamedrillError:
+            continue  # a broken scenario file is `validate`'s business, not readiness's
+        trigger = scenario.truth.trigger
+        kind = "" if trigger.none else str(trigger.kind or "")
+        found[scenario.name] = family_of(kind, {fault.type for fault in scenario.faults})
+    return found
 
 
 @click.group(invoke_without_command=True)

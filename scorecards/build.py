@@ -14,6 +14,7 @@ from typing import Any, Final
 from harness.timeline import Event, format_wall, read_journal
 from scorecards.actionitems import action_items
 from scorecards.chronicle import timeline
+from scorecards.families import incident_family
 from scorecards.grade import grade
 from scorecards.impact import impact_findings, measure_impact
 from scorecards.journalview import RunView
@@ -62,7 +63,7 @@ def build_scorecard(events: Sequence[Event]) -> Scorecard:
         severity=severity, roles=roles, diagnosis=diagnosis, actions=actions, findings=findings,
         grade=grade(findings, complete=finished is not None, failed_outcome=cannot_pass(run, span)),
         action_items=action_items(findings),
-        timeline=timeline(run.events), series=run.windows)
+        timeline=timeline(run.events), series=run.windows, family=incident_family(run))
 
 
 def build_from_run_dir(run_dir: Path) -> Scorecard:

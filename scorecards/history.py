@@ -42,6 +42,9 @@ CREATE TABLE IF NOT EXISTS phases (run_id TEXT NOT NULL, phase TEXT NOT NULL, se
 CREATE TABLE IF NOT EXISTS findings (run_id TEXT NOT NULL, name TEXT NOT NULL, category TEXT NOT NULL,
     passed INTEGER, what TEXT NOT NULL, target TEXT, evidence TEXT NOT NULL, PRIMARY KEY (run_id, name))
     WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS duties (run_id TEXT NOT NULL, person TEXT NOT NULL, duty TEXT NOT NULL,
+    PRIMARY KEY (person, duty, run_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS families (run_id TEXT PRIMARY KEY, family TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS actions (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, key TEXT NOT NULL,
     text TEXT NOT NULL, owner TEXT, due TEXT, status TEXT NOT NULL DEFAULT 'open', closed_at TEXT, note TEXT,
     UNIQUE (run_id, key));
@@ -117,8 +120,12 @@ def store(db: sqlite3.Connection, card: Scorecard, run_dir: Path) -> None:
            card.impact.p99_max_ms, card.impact.error_budget_minutes, card.cadence.longest_gap_s,
            datetime.now(UTC).isoformat(timespec="seconds"))
     db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(row))})", row)
-    for table in ("members", "phases", "findings"):
+    for table in ("members", "phases", "findings", "duties", "families"):
         db.execute(f"DELETE FROM {table} WHERE run_id = ?", (card.run_id,))
+    db.executemany("INSERT OR IGNORE INTO duties VALUES (?, ?, ?)",
+                   [(card.run_id, person, duty) for person, duty in duties(card)])
+    if card.family:
+        db.execute("INSERT INTO families VALUES (?, ?)", (card.run_id, card.family))
     db.executemany("INSERT INTO members VALUES (?, ?)", [(card.run_id, m) for m in set(card.team.members)])
     db.executemany("INSERT INTO phases VALUES (?, ?, ?, ?, ?)",
                    [(card.run_id, p.phase, p.seconds_from_fault, p.target_s, _flag(p.passed)) for p in card.phases])
@@ -132,6 +139,16 @@ def store(db: sqlite3.Connection, card: Scorecard, run_dir: Path) -> None:
     db.executemany("INSERT INTO actions (run_id, key, text) VALUES (?, ?, ?) "
                    "ON CONFLICT (run_id, key) DO UPDATE SET text = excluded.text",
                    [(card.run_id, item.key, item.text) for item in card.action_items])
+
+
+OPERATOR: Final = "operator"  # ran a toolkit action (the ops role, named or not)
+
+
+def duties(card: Scorecard) -> set[tuple[str, str]]:
+    """(person, duty) for readiness: each role they were named to, and operator if they acted."""
+    held = {(r.who, r.role) for r in card.roles}
+    held |= {(a.by, OPERATOR) for a in card.actions if a.by}
+    return held
 
 
 def list_runs(db: sqlite3.Connection, team: str | None = None, scenario: str | None = None,

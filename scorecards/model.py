@@ -228,6 +228,7 @@ class Scorecard:
     action_items: tuple[ActionItem, ...]
     timeline: tuple[TimelineEntry, ...]
     series: tuple[WindowPoint, ...]
+    family: str = ""  # the kind of incident (scorecards.families), "" when nothing was injected
     schema_version: str = SCHEMA_VERSION
 
     def phase(self, name: str) -> PhaseTiming:

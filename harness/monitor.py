@@ -61,6 +61,8 @@ class Monitor:
 
     def __post_init__(self) -> None:
         for rule in self.alerts:
+            if rule.promql is not None:
+                continue  # Prometheus evaluates it; Alertmanager's webhook journals it
             targets: tuple[str | None, ...] = self.nodes if rule.scope == "per_node" else (None,)
             self._alert_states += [_AlertState(rule, node) for node in targets]
 
@@ -149,6 +151,7 @@ class Monitor:
         recent = [s for finish, s in self._finished if now_t_s - ALERT_WINDOW_S <= finish <= now_t_s]
         for state in self._alert_states:
             samples = [s for s in recent if state.node is None or s.node == state.node]
+            assert state.rule.metric is not None and state.rule.threshold is not None  # not a promql rule
             value = _metric(state.rule.metric, window_stats(samples))
             holds = value is not None and (value > state.rule.threshold if state.rule.op == ">"
                                            else value < state.rule.threshold)

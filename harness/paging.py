@@ -30,6 +30,8 @@ def summary(event: Event, drill_title: str) -> str:
     data = event.data
     if event.kind == "alert.fired":
         where = f" on {data['node']}" if data.get("node") else ""
+        if data.get("source") == "alertmanager":  # a PromQL rule, via Alertmanager
+            return f"[drill] ALERT {data['name']}{where}: {data.get('expr')} = {data['value']} ({drill_title})"
         return (f"[drill] ALERT {data['name']}{where}: {data['metric']} {data['value']} {data['op']} "
                 f"{data['threshold']} for {data['for_s']} s ({drill_title})")
     return f"[drill] INCIDENT declared SEV{data.get('severity')}, commander {data.get('commander')} ({drill_title})"

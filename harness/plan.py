@@ -48,8 +48,7 @@ def describe_plan(drill: Drill) -> list[str]:
               for d in scenario.changes]
     lines.append(f"inject: {inject}")
     lines += [f"  fault at +{f.at_s:g} s: {_fault_words(f)}; lease {f.ttl_s:g} s" for f in scenario.faults]
-    lines += [f"alert {a.name}: {a.metric} {a.op} {a.threshold:g} for {a.for_s:g} s ({a.scope})"
-              for a in scenario.alerts]
+    lines += [f"alert {a.name}: {a.describe()}" for a in scenario.alerts]
     r = scenario.restoration
     lines.append(f"restored: error rate <= {r.max_error_rate:.1%} and p99 <= {r.max_p99_ms:g} ms for {r.window_s:g} s")
     limit_s = min(drill.max_duration_s, scenario.safety.max_duration_s)

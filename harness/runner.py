@@ -30,6 +30,7 @@ from harness.faults.rollout import push
 from harness.liveruns import LiveMark
 from harness.load import LoadGenerator, RequestRecord
 from harness.monitor import Monitor
+from harness.observability import DrillObserver
 from harness.paging import Pager
 from harness.probes import NodeProbes
 from harness.responder import Responder
@@ -97,6 +98,7 @@ class Run(DrillSessionMixin):
     pager: Pager | None = None
     schedule: FaultSchedule | None = None
     ctx: FaultContext | None = None
+    observer: DrillObserver | None = None  # Prometheus, Alertmanager and Grafana (harness.observability)
     _stop: threading.Event = field(default_factory=threading.Event)
     _resolved: threading.Event = field(default_factory=threading.Event)
     _changes_seen: list[dict[str, Any]] = field(default_factory=list)  # the change log as last read
@@ -184,7 +186,10 @@ class Run(DrillSessionMixin):
         self.pager = Pager(self.journal, self.drill.paging, self.run_id, self.drill.title)
         self.pager.start()
         self.tokens = tokens
+        self.observer = DrillObserver.start(self.journal, self.run_id, self.run_dir, self.drill.scenario,
+                                            self.drill.load.rate_per_s)
         self.control = self._control_server(port)
+        self.observer.write_files(self.control.url, tokens.facilitator, lambda s: self.backend.endpoint(s).port)
         self._ticker = threading.Thread(target=self._tick_loop, name="monitor-tick", daemon=True)
         self._ticker.start()
         load = self.drill.load
@@ -202,7 +207,8 @@ class Run(DrillSessionMixin):
     def _control_server(self, port: int) -> ControlServer:
         def serving(on_port: int) -> ControlServer:
             assert self.tokens is not None
-            return ControlServer(create_app(self, self.tokens), run_dir=self.run_dir, run_id=self.run_id,
+            alerts = self.observer.receiver if self.observer is not None else None
+            return ControlServer(create_app(self, self.tokens, alerts), run_dir=self.run_dir, run_id=self.run_id,
                                  host=self.options.listen, port=on_port,
                                  allow_remote=self.options.allow_remote).start()
         if port:
@@ -303,6 +309,8 @@ class Run(DrillSessionMixin):
         _quietly(lambda: self.monitor.tick(self.journal.now_s() + self.monitor.settle_s))
         if self.pager is not None:
             _quietly(self.pager.stop)
+        if self.observer is not None:
+            _quietly(self.observer.stop)
         self.states.move(RunState.TEARING_DOWN)
         _quietly(self._save_change_log)
         if not self.options.keep:
@@ -364,6 +372,8 @@ class Run(DrillSessionMixin):
     def _on_record(self, record: RequestRecord) -> None:
         # Locust stamps CLOCK_MONOTONIC, which every process on the machine shares.
         self.monitor.feed(Sample(record.mono - self._origin_mono, record.latency_ms, record.ok, record.node))
+        if self.observer is not None:
+            self.observer.observe(record.node, record.ok, record.latency_ms)
 
     def _on_step(self, index: int, step: Step) -> None:
         self.journal.append("responder.step", index=index, step=step.step)

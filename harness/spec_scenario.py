@@ -263,18 +263,33 @@ class Truth(SpecModel):
 
 
 class AlertRule(SpecModel):
+    """Either the harness's own rule (`metric`, `op`, `threshold`, evaluated on the load's
+    requests) or a `promql` expression, evaluated by a real Prometheus and received from
+    Alertmanager (see harness.observability): both journal `alert.fired` the same way."""
+
     name: Slug
-    metric: Metric
-    op: Literal[">", "<"]
-    threshold: float = Field(strict=True, ge=0)  # in the metric's unit: fraction, ms or count
+    metric: Metric | None = None
+    op: Literal[">", "<"] | None = None
+    threshold: float | None = Field(default=None, strict=True, ge=0)  # in the metric's unit: fraction, ms or count
+    promql: Text | None = None  # an alerting rule's `expr`: it fires while it returns any series
     for_s: Seconds = 0.0
-    scope: Literal["all", "per_node"] = "all"
+    scope: Literal["all", "per_node"] = "all"  # of a `metric` rule; a `promql` rule's labels say the node
 
     @model_validator(mode="after")
-    def _fraction_for_rates(self) -> AlertRule:
-        if self.metric == "error_rate" and self.threshold > 1:
+    def _one_kind(self) -> AlertRule:
+        if self.promql is not None:
+            raise_issues([((key,), "must be absent with `promql` (Prometheus evaluates the expression)")
+                          for key in ("metric", "op", "threshold") if getattr(self, key) is not None])
+            return self
+        raise_issues([((key,), "required (or give `promql` instead)")
+                      for key in ("metric", "op", "threshold") if getattr(self, key) is None])
+        if self.metric == "error_rate" and self.threshold is not None and self.threshold > 1:
             raise_issues([(("threshold",), f"an error rate is a fraction from 0 to 1, not {self.threshold}")])
         return self
+
+    def describe(self) -> str:
+        what = f"promql `{self.promql}`" if self.promql else f"{self.metric} {self.op} {self.threshold:g}"
+        return f"{what} for {self.for_s:g} s" + ("" if self.promql else f" ({self.scope})")
 
 
 class HealthWindow(SpecModel):
@@ -302,6 +317,8 @@ class Stack(SpecModel):
     control_plane: Slug | None = "config"
     balancer: Slug | None = "lb"
     probe_path: str = Field(default="/product/sku-001", pattern=r"^/[!-~]*$")  # GET on each node; < 500 is up
+    # Prometheus /metrics paths to scrape besides the role services' `/metrics` (see harness.observability).
+    metrics: dict[Slug, Annotated[str, Field(pattern=r"^/[!-~]*$")]] = Field(default_factory=dict)
 
     @field_validator("compose_file")
     @classmethod

@@ -57,7 +57,8 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "fault.reverted": "index, type, how (end of drill, abort, duration, lease), ok; unconfirmed: the harness "
                       "died while injecting it",
     "safety.tripped": "a stop condition fired: limit, value",
-    "alert.fired": "name, metric, value, threshold, node (per-node rules)",
+    "alert.fired": "name, metric, value, threshold, node (per-node rules); from Alertmanager: metric promql, "
+                   "source, expr, fingerprint, starts_at",
     "alert.cleared": "name, node",
     "slo.window": "one second of traffic: start_t_s, requests, failures, p50_ms, p99_ms, nodes {node: [req, fail]}",
     "slo.breached": "impact (again): a restoration window that is not healthy: window_end_t_s, relapse",

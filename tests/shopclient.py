@@ -19,7 +19,9 @@ def call(port: int, method: str, path: str, body: Any = None, timeout_s: float =
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
     try:
         payload = json.dumps(body).encode() if body is not None else None
-        conn.request(method, path, body=payload, headers={"Content-Type": "application/json"} if payload else {})
+        # Accept: JSON, so /metrics answers JSON (its default is the Prometheus text format).
+        headers = {"Accept": "application/json", **({"Content-Type": "application/json"} if payload else {})}
+        conn.request(method, path, body=payload, headers=headers)
         response = conn.getresponse()
         raw = response.read()
         try:

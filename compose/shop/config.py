@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 from shop import httpkit
 from shop.controlplane import CHANGE_KIND, ControlPlane
 from shop.httpkit import HTTPError
+from shop.promstats import Exposition, RequestStats
 
 SERVICE = "config"
 PLURALS = {f"{kind}s": kind for kind in CHANGE_KIND}  # "releases" -> "release"
@@ -33,7 +34,9 @@ class ConfigHandler(httpkit.JSONHandler):
     def route(self) -> None:
         path, _, query = self.path.partition("?")
         parts = [p for p in path.split("/") if p]
-        if self.command in ("GET", "HEAD"):
+        if self.command in ("GET", "HEAD") and parts == ["metrics"]:
+            self.send_metrics(self.metrics, self.exposition)
+        elif self.command in ("GET", "HEAD"):
             self.send_json(200, self.get(parts, parse_qs(query)))
         elif self.command == "POST":
             status, body = self.post(parts)
@@ -41,20 +44,33 @@ class ConfigHandler(httpkit.JSONHandler):
         else:
             raise HTTPError(405, f"{self.command} is not supported")
 
+    def metrics(self) -> dict[str, Any]:
+        plane = self.plane
+        metrics = httpkit.base_metrics(SERVICE, self.started, self.counters.requests, self.counters.errors)
+        with plane.lock:
+            metrics["nodes"] = {n: a["generation"] for n, a in plane.nodes.items()}
+            metrics["changes"] = len(plane.changes)
+            metrics["rollouts_active"] = sum(r["state"] in ("baking", "paused") for r in plane.rollouts.values())
+        return metrics
+
+    def exposition(self) -> Exposition:
+        figures = self.metrics()
+        out = httpkit.base_exposition(self.started)
+        assert self.stats is not None
+        self.stats.render(out)
+        out.family("shop_config_node_generation", "gauge", "The assignment generation the control plane holds "
+                   "for each node.")
+        for node, generation in figures["nodes"].items():
+            out.sample("shop_config_node_generation", generation, {"node": node})
+        out.gauge("shop_config_changes_total", "Entries in the change log.", figures["changes"], kind="counter")
+        out.gauge("shop_config_rollouts_active", "Rollouts baking or paused.", figures["rollouts_active"])
+        return out
+
     def get(self, parts: list[str], query: dict[str, list[str]]) -> Any:
         plane = self.plane
         match parts:
             case ["healthz"]:
                 return {"status": "ok", "nodes": list(plane.nodes)}
-            case ["metrics"]:
-                metrics = httpkit.base_metrics(SERVICE, self.started, self.counters.requests,
-                                               self.counters.errors)
-                with plane.lock:
-                    metrics["nodes"] = {n: a["generation"] for n, a in plane.nodes.items()}
-                    metrics["changes"] = len(plane.changes)
-                    metrics["rollouts_active"] = sum(
-                        r["state"] in ("baking", "paused") for r in plane.rollouts.values())
-                return metrics
             case ["v1", "state"]:
                 return plane.state()
             case ["v1", "nodes", node]:
@@ -97,6 +113,7 @@ def main() -> None:
     threading.Thread(target=plane.run_scheduler, name="rollout-scheduler", daemon=True).start()
     ConfigHandler.plane = plane
     ConfigHandler.counters = ConfigHandler.recorder = httpkit.Counters()
+    ConfigHandler.stats = RequestStats(("healthz", "metrics", "v1"))
     ConfigHandler.started = time.monotonic()
     server = httpkit.make_server(SERVICE, ConfigHandler)
     httpkit.log(SERVICE, f"nodes: {', '.join(nodes)}")

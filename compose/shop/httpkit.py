@@ -12,8 +12,13 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Protocol
+from urllib.parse import parse_qs
+
+from shop.promstats import CONTENT_TYPE as PROMETHEUS_TYPE
+from shop.promstats import Exposition, RequestStats
 
 JSON_TYPE = "application/json"
 MAX_BODY = 1 << 20  # request bodies are small JSON objects; refuse anything silly
@@ -96,6 +101,26 @@ def base_metrics(service: str, started: float, requests: int, errors: int) -> di
     }
 
 
+def base_exposition(started: float, out: Exposition | None = None) -> Exposition:
+    """The process families every service's Prometheus /metrics carries."""
+    out = out or Exposition()
+    pid = os.getpid()
+    out.gauge("shop_open_fds", "Open file descriptors of the service (a web node: master and workers).",
+              open_fds(pid))
+    out.gauge("shop_cpu_seconds_total", "CPU time (user + system) of the service's process.", cpu_seconds(pid),
+              kind="counter")
+    out.gauge("shop_uptime_seconds", "Seconds since the service started.", round(time.monotonic() - started, 3))
+    return out
+
+
+def wants_json(path: str, accept: str | None) -> bool:
+    """/metrics speaks Prometheus text unless asked for JSON (`?format=json` or Accept: application/json)."""
+    query = parse_qs(path.partition("?")[2])
+    if "format" in query:
+        return query["format"][-1] == "json"
+    return JSON_TYPE in (accept or "")
+
+
 # ---- request handling --------------------------------------------------------------------
 
 
@@ -134,6 +159,9 @@ class JSONHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # header and body are separate writes: avoid Nagle stalls
     service: ClassVar[str] = "shop"
     recorder: ClassVar[Recorder | None] = None
+    stats: ClassVar[RequestStats | None] = None  # by route and code, for the Prometheus /metrics
+    stats_slot: ClassVar[int] = 0
+    began: float = 0.0
 
     def version_string(self) -> str:
         return self.server_version
@@ -142,6 +170,7 @@ class JSONHandler(BaseHTTPRequestHandler):
         raise HTTPError(404, f"no route for {self.command} {self.path}")
 
     def _dispatch(self) -> None:
+        self.began = time.perf_counter()
         try:
             self.route()
         except HTTPError as exc:
@@ -167,6 +196,17 @@ class JSONHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         if self.recorder is not None:
             self.recorder.record(status)
+        if self.stats is not None:
+            self.stats.observe(self.stats.route_of(self.path), status, time.perf_counter() - self.began,
+                               self.stats_slot)
+
+    def send_metrics(self, as_json: Callable[[], object], as_text: Callable[[], Exposition],
+                     headers: dict[str, str] | None = None) -> None:
+        """/metrics: `as_json()` or `as_text()` (an Exposition), as the client asked (see wants_json)."""
+        if wants_json(self.path, self.headers.get("Accept")):
+            self.send_json(200, as_json(), headers)
+        else:
+            self.send_body(200, as_text().body(), PROMETHEUS_TYPE, headers)
 
     def send_json(self, status: int, obj: object, headers: dict[str, str] | None = None) -> None:
         self.send_body(status, json.dumps(obj).encode(), JSON_TYPE, headers)

@@ -13,6 +13,7 @@ from typing import Any
 from shop import httpkit
 from shop.catalog import initial_catalog, validate_reservation
 from shop.httpkit import HTTPError
+from shop.promstats import Exposition, RequestStats
 
 SERVICE = "inventory"
 # Clients that connect and never send (a leaked socket upstream) must not pin a thread forever.
@@ -82,10 +83,7 @@ class InventoryHandler(httpkit.JSONHandler):
                 self.send_json(200, {"status": "ok"})
                 return
             if path == "/metrics":
-                metrics = httpkit.base_metrics(SERVICE, self.started, self.counters.requests,
-                                               self.counters.errors)
-                metrics["restocks"] = self.stock.restocks
-                self.send_json(200, metrics)
+                self.send_metrics(self.metrics, self.exposition)
                 return
         elif self.command == "POST" and path == "/reserve":
             sku, qty = validate_reservation(self.read_json())
@@ -93,10 +91,23 @@ class InventoryHandler(httpkit.JSONHandler):
             return
         raise HTTPError(404, f"no route for {self.command} {path}")
 
+    def metrics(self) -> dict[str, Any]:
+        metrics = httpkit.base_metrics(SERVICE, self.started, self.counters.requests, self.counters.errors)
+        metrics["restocks"] = self.stock.restocks
+        return metrics
+
+    def exposition(self) -> Exposition:
+        out = httpkit.base_exposition(self.started)
+        assert self.stats is not None
+        self.stats.render(out)
+        out.gauge("shop_inventory_restocks_total", "Automatic restocks so far.", self.stock.restocks, kind="counter")
+        return out
+
 
 def main() -> None:
     InventoryHandler.stock = Inventory()
     InventoryHandler.counters = InventoryHandler.recorder = httpkit.Counters()
+    InventoryHandler.stats = RequestStats(("stock", "recommendations", "reserve", "healthz", "metrics"))
     InventoryHandler.started = time.monotonic()
     httpkit.serve(httpkit.make_server(SERVICE, InventoryHandler))
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from shop import httpkit
 from shop.httpkit import JSON_TYPE, HTTPError
+from shop.promstats import Exposition, RequestStats
 
 SERVICE = "lb"
 LOCAL_PREFIXES = ("/admin/", "/healthz", "/metrics")
@@ -139,10 +140,7 @@ class LBHandler(httpkit.JSONHandler):
                     self.send_json(503, {"error": "every upstream has weight 0"}, served)
                 return
             if path == "/metrics":
-                metrics = httpkit.base_metrics(SERVICE, self.started, self.counters.requests,
-                                               self.counters.errors)
-                metrics["upstreams"] = self.balancer.snapshot()
-                self.send_json(200, metrics, served)
+                self.send_metrics(self.metrics, self.exposition, served)
                 return
             if path == "/admin/weights":
                 weights = {n: u["weight"] for n, u in self.balancer.snapshot().items()}
@@ -157,6 +155,26 @@ class LBHandler(httpkit.JSONHandler):
             self.send_json(200, {"node": node, "weight": body, "previous": previous}, served)
             return
         raise HTTPError(404, f"no route for {self.command} {path}")
+
+
+    def metrics(self) -> dict[str, Any]:
+        metrics = httpkit.base_metrics(SERVICE, self.started, self.counters.requests, self.counters.errors)
+        metrics["upstreams"] = self.balancer.snapshot()
+        return metrics
+
+    def exposition(self) -> Exposition:
+        out = httpkit.base_exposition(self.started)
+        assert self.stats is not None
+        self.stats.render(out)
+        upstreams = self.balancer.snapshot()
+        for name, kind, key, text in (
+                ("shop_lb_upstream_weight", "gauge", "weight", "The upstream's weight (0: isolated)."),
+                ("shop_lb_upstream_requests_total", "counter", "requests", "Requests sent to the upstream."),
+                ("shop_lb_upstream_errors_total", "counter", "errors", "Of those, answered >= 500 or failed.")):
+            out.family(name, kind, text)
+            for upstream, figures in upstreams.items():
+                out.sample(name, figures[key], {"upstream": upstream})
+        return out
 
 
 def parse_weight_body(raw: bytes) -> int:
@@ -175,6 +193,7 @@ def parse_weight_body(raw: bytes) -> int:
 def main() -> None:
     LBHandler.balancer = Balancer(parse_upstreams(httpkit.env_str("UPSTREAMS", "")))
     LBHandler.counters = LBHandler.recorder = httpkit.Counters()
+    LBHandler.stats = RequestStats(("products", "product", "checkout", "healthz", "metrics", "admin"))
     LBHandler.started = time.monotonic()
     LBHandler.upstream_timeout_s = httpkit.env_float("UPSTREAM_TIMEOUT_S", 2.0)
     server = httpkit.make_server(SERVICE, LBHandler)

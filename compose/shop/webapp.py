@@ -22,12 +22,14 @@ from shop import httpkit
 from shop.catalog import initial_catalog, validate_reservation
 from shop.httpkit import HTTPError
 from shop.prefork import SharedCounters, SlotRecorder, children, worker_loop
+from shop.promstats import Exposition, RequestStats
 from shop.webstate import Assignment, NodeState
 
 SERVICE = "web"
 CLIENT_TIMEOUT_S = 5.0  # a slow client must not hold a single-threaded worker for long
 _OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)
 T = TypeVar("T")
+ROUTES = ("products", "product", "checkout", "healthz", "metrics")  # the route label of /metrics
 
 # The bug of releases with flags.leak_on_error: "recommendation" sockets kept for reuse that
 # nobody ever reuses or closes, per failed lookup, until RLIMIT_NOFILE.
@@ -43,9 +45,10 @@ class App:
     """Per-node settings, made by the master before forking (so every worker inherits them)."""
 
     def __init__(self, node: str, inventory_url: str, inventory_timeout_s: float, state: NodeState,
-                 counters: SharedCounters, started: float) -> None:
+                 counters: SharedCounters, started: float, stats: RequestStats) -> None:
         url = urlsplit(inventory_url)
         self.node, self.state, self.counters, self.started = node, state, counters, started
+        self.stats = stats  # in shared memory: each worker writes its slot
         self.master_pid = os.getpid()  # made in the master; not getppid(), which lies once orphaned
         self.inventory = (url.hostname or "127.0.0.1", url.port or 80)
         self.inventory_timeout_s = inventory_timeout_s
@@ -108,7 +111,7 @@ class WebHandler(httpkit.JSONHandler):
     def dispatch(self) -> None:
         path, _, query = self.path.partition("?")
         if self.command == "GET" and path == "/metrics":
-            self.send_json(200, with_reserve_fd(self.metrics))
+            self.send_metrics(lambda: with_reserve_fd(self.metrics), lambda: with_reserve_fd(self.exposition))
             return
         body = self.read_json() if self.command == "POST" and path == "/checkout" else None
         assignment = self.app.state.refresh()
@@ -237,6 +240,32 @@ class WebHandler(httpkit.JSONHandler):
         metrics.update(summary)
         return metrics
 
+    def exposition(self) -> Exposition:
+        """The same figures as metrics(), as Prometheus families; `node` labels the node-wide ones."""
+        figures, app = self.metrics(), self.app
+        node = {"node": app.node}
+        out = Exposition()
+        app.stats.render(out)
+        out.gauge("shop_open_fds", "Open file descriptors of the node: master and workers.", figures["open_fds"],
+                  node)
+        out.gauge("shop_cpu_seconds_total", "CPU time of the node: master and workers.", figures["cpu_s"], node,
+                  kind="counter")
+        out.gauge("shop_uptime_seconds", "Seconds since the node's master started.", figures["uptime_s"], node)
+        out.gauge("shop_rlimit_nofile", "The workers' soft RLIMIT_NOFILE.", figures["rlimit_nofile"], node)
+        out.gauge("shop_workers", "Live worker processes (the master cannot tell a stuck one).",
+                  len(figures["workers"]), node)
+        for name, key, text in (("shop_worker_cpu_seconds_total", "cpu_s", "CPU time of each worker process."),
+                                ("shop_worker_open_fds", "open_fds", "Open file descriptors of each worker.")):
+            out.family(name, "counter" if name.endswith("_total") else "gauge", text)
+            for worker in figures["workers"]:
+                out.sample(name, worker[key], {**node, "pid": worker["pid"]})
+        out.gauge("shop_assignment_generation", "The generation of the node's release, config and script.",
+                  figures["generation"], node)
+        versions = {key: figures[key] or "" for key in ("release", "config_version", "script_version")}
+        out.gauge("shop_assignment_info", "What the node runs: release, config and script versions (always 1).",
+                  1, {**node, **versions})
+        return out
+
 
 def with_reserve_fd(fn: Callable[[], T]) -> T:
     """fn(), retried once with the reserve descriptor released if it ran out of descriptors."""
@@ -262,6 +291,7 @@ def run_worker(app: App, sock: socket.socket, slot: int) -> None:
     WebHandler.app = app
     WebHandler.service = SERVICE
     WebHandler.recorder = SlotRecorder(app.counters, slot)
+    WebHandler.stats, WebHandler.stats_slot = app.stats, slot
     take_reserve_fd()
     worker_loop(sock, serve_one)
 

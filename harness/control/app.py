@@ -4,6 +4,7 @@
     POST /v1/act            run a mitigation from the toolkit  team token   200 {event, result}
     GET  /v1/status | /v1/changes | /v1/journal?since=N        team token
     GET  /v1/truth, POST /v1/abort                             facilitator token
+    POST /v1/alerts/alertmanager  Alertmanager's webhook       webhook token (harness.observability)
     the web console, its live stream and the status page       see harness.control.console
 
 Errors are `{"error": message}` (422 adds `fields`); the status comes from ERROR_STATUS.
@@ -12,6 +13,7 @@ Errors are `{"error": message}` (422 adds `fields`); the status comes from ERROR
 # No `from __future__ import annotations` here: FastAPI reads endpoint annotations at
 # runtime, and the endpoints below are closures over local dependencies.
 
+import hmac
 import logging
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Annotated, Any
@@ -23,7 +25,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from harness import __version__
-from harness.control.auth import Access, Tokens, require
+from harness.control.auth import Access, Credentials, Tokens, require
 from harness.control.console import add_console
 from harness.control.models import (
     TEAM_EVENT_BODIES,
@@ -38,6 +40,7 @@ from harness.control.models import (
     TeamEventBody,
 )
 from harness.errors import GamedrillError, UnknownServiceError
+from harness.observability.webhook import AlertmanagerNotification, AlertmanagerReceiver, ReceivedOut, webhook_token
 from harness.session import DrillSession, TeamEventKind
 
 logger = logging.getLogger(__name__)
@@ -64,7 +67,7 @@ def status_for(exc: Exception) -> int | None:
     return next((code for cls, code in ERROR_STATUS if isinstance(exc, cls)), None)
 
 
-def create_app(session: DrillSession, tokens: Tokens) -> FastAPI:
+def create_app(session: DrillSession, tokens: Tokens, alerts: AlertmanagerReceiver | None = None) -> FastAPI:
     # docs_url=None: Swagger UI would pull its scripts from a CDN; the schema stays at /openapi.json.
     app = FastAPI(title="gamedrill control API", version=__version__, docs_url=None, redoc_url=None)
     router = APIRouter(prefix="/v1", route_class=_MappedErrorsRoute, responses=_ERROR_RESPONSES)
@@ -73,6 +76,8 @@ def create_app(session: DrillSession, tokens: Tokens) -> FastAPI:
         _add_team_event_route(router, session, team, kind, body_model)
     _add_team_routes(router, session, team)
     _add_facilitator_routes(router, session, facilitator)
+    if alerts is not None:
+        _add_alertmanager_route(router, alerts, tokens)
     app.include_router(router)
     add_console(app, session, tokens)
     _add_error_handlers(app)
@@ -121,6 +126,20 @@ def _add_facilitator_routes(router: APIRouter, session: DrillSession, facilitato
     def abort(body: AbortBody) -> AbortOut:
         session.abort(body.reason)
         return AbortOut(aborted=True, reason=body.reason)
+
+
+def _add_alertmanager_route(router: APIRouter, alerts: AlertmanagerReceiver, tokens: Tokens) -> None:
+    expected = webhook_token(tokens.facilitator).encode()
+
+    def webhook_auth(credentials: Credentials) -> None:
+        if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), expected):
+            raise HTTPException(401, "missing or invalid webhook token (see alertmanager.yml in the run directory)",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    @router.post("/alerts/alertmanager", dependencies=[Depends(webhook_auth)],
+                 summary="Alertmanager's webhook: this run's PromQL alerts, journaled as alert.fired / alert.cleared")
+    def alertmanager(body: AlertmanagerNotification) -> ReceivedOut:
+        return alerts.receive(body)
 
 
 class _MappedErrorsRoute(APIRoute):

@@ -74,10 +74,16 @@ def _run_dir(ref: str, runs_dir: Path, history_path: Path | None) -> Path:
         if (candidate / "journal.jsonl").is_file():
             return candidate
     db_path = _db_path(runs_dir, history_path)
+    known = sorted(path.parent.name for path in runs_dir.glob("*/journal.jsonl")) if runs_dir.is_dir() else []
     if db_path.is_file():
         with history.connect(db_path) as db:
-            return Path(history.get_run(db, ref).run_dir)
-    known = sorted(path.parent.name for path in runs_dir.glob("*/journal.jsonl")) if runs_dir.is_dir() else []
+            try:
+                return Path(history.get_run(db, ref).run_dir)
+            except HistoryError as exc:
+                stored = [run.run_id for run in history.list_runs(db)]
+                raise click.BadParameter(f"{exc}; run directories under {runs_dir}: {', '.join(known) or 'none'}; "
+                                         f"runs in the history: {', '.join(stored) or 'none'}",
+                                         param_hint="RUN") from None
     raise click.BadParameter(f"{ref!r} is neither a run directory nor a run under {runs_dir}; known runs: "
                              f"{', '.join(known) or 'none'}", param_hint="RUN")
 

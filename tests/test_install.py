@@ -1,6 +1,7 @@
 """Adopted outside this repository: the wheel, installed into a fresh virtualenv, runs the
-demo's help and the sample shop's smoke check, scaffolds a project with `gamedrill init`, validates it, runs its regression
-drill on autopilot and its pytest suite, all from a directory that is not a clone.
+demo's help and the sample shop's smoke check, scaffolds a project with `gamedrill init`,
+validates it, runs its regression drill on autopilot and its pytest suite, all from a
+directory that is not a clone.
 
 The wheel is installed without its dependencies, which the fresh virtualenv borrows from
 this one through a .pth line (no download per run); gamedrill itself, its shop, scenarios,
@@ -23,7 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout_s: float = 180) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout_s, check=False)
-    assert done.returncode == 0, f"{' '.join(argv)} exited {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    said = f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, f"{' '.join(argv)} exited {done.returncode}\n{said}"
     return done
 
 

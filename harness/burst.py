@@ -12,7 +12,7 @@ import statistics
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class BurstResult:
     elapsed_s: float
     latencies_ms: tuple[float, ...]
     served_by: dict[str, int]
+    statuses: dict[str, int] = field(default_factory=dict)  # "200", "404", "502", or "no answer": count
 
     @property
     def rps(self) -> float:
@@ -58,6 +59,7 @@ def burst(port: int, *, requests: int = 1000, max_s: float = 10.0, concurrency: 
     lock = threading.Lock()
     latencies: list[float] = []
     served: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
     counts = {"sent": 0, "failed": 0}
     start = time.monotonic()
     deadline = start + max_s
@@ -84,14 +86,16 @@ def burst(port: int, *, requests: int = 1000, max_s: float = 10.0, concurrency: 
                     response = conn.getresponse()
                     response.read()
                     ok, node = response.status < 500, response.getheader("X-Served-By", "?")
+                    status = str(response.status)
                 except (OSError, http.client.HTTPException):
                     conn.close()
                     conn = http.client.HTTPConnection(host, port, timeout=2.0)
-                    ok, node = False, "?"
+                    ok, node, status = False, "?", "no answer"
                 elapsed_ms = (time.perf_counter() - began) * 1000
                 with lock:
                     latencies.append(elapsed_ms)
                     served[node] += 1
+                    statuses[status] += 1
                     counts["failed"] += 0 if ok else 1
         finally:
             conn.close()
@@ -102,4 +106,5 @@ def burst(port: int, *, requests: int = 1000, max_s: float = 10.0, concurrency: 
     for thread in threads:
         thread.join(timeout=max_s + 5)
     elapsed = time.monotonic() - start
-    return BurstResult(len(latencies), counts["failed"], elapsed, tuple(latencies), dict(served))
+    return BurstResult(len(latencies), counts["failed"], elapsed, tuple(latencies), dict(served),
+                       dict(sorted(statuses.items())))

@@ -1,11 +1,12 @@
 """The `gamedrill` command. Thin: parse, call one library function, render, exit code.
 
-Exit codes: 0 done, 1 the drill did not end well (aborted, timed out, not injected) or a
-runtime error, 2 bad input (a file or an argument).
+Exit codes: one table for every command, in `harness.exitcodes` (shown by `gamedrill --help`).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import signal
 import sys
 from collections.abc import Callable
@@ -15,15 +16,16 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-from rich.console import Console
 
+from harness.cliout import make_console
 from harness.errors import GamedrillError, InputError
+from harness.exitcodes import EXIT_CODE_HELP, MEANINGS, ExitCode, for_outcome
 
 if TYPE_CHECKING:
     from harness.runner import RunOptions, RunResult
 
-console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+console = make_console()
+errors = make_console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -42,33 +44,77 @@ def reports_errors(command: F) -> F:
         except InputError as exc:
             for problem in exc.problems:
                 errors.print(str(problem), markup=False)
-            sys.exit(2)
+            sys.exit(ExitCode.BAD_INPUT)
         except GamedrillError as exc:
             errors.print(f"error: {exc}", markup=False)
-            sys.exit(1)
+            sys.exit(ExitCode.HARNESS_ERROR)
+        except KeyboardInterrupt:
+            errors.print("interrupted: every fault was reverted and the stack taken down", markup=False)
+            sys.exit(ExitCode.INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
 
 
-@click.group()
+@click.group(epilog="\b\nExit codes (every command):\n" + EXIT_CODE_HELP,
+             context_settings={"max_content_width": 120})
 @click.version_option(package_name="gamedrill")
 def main() -> None:
-    """Game-day chaos drills: real faults, honest timings, scorecards people learn from."""
+    """Game-day chaos drills: real faults, honest timings, scorecards people learn from.
+
+    Files may be named as paths or as builtin:NAME (`gamedrill run builtin:demo`,
+    `scenario: builtin:hung-workers` in a drill): the scenarios and drills shipped with gamedrill.
+    """
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@reports_errors
 def validate(paths: tuple[Path, ...]) -> None:
-    """Check scenario and drill files; print every problem as file:line:col: field: message."""
-    from harness.spec import validate_paths
+    """Check scenario and drill files; print every problem as file:line:col: field: message.
 
-    problems = validate_paths(paths)
+    Exit code 2 if any file has a problem; warnings (printed as `warning:`) do not fail it."""
+    from harness.spec import validate_paths, validation_warnings
+
+    files = [_input_path(path) for path in paths]
+    problems = validate_paths(files)
     for problem in problems:
         errors.print(str(problem), markup=False)
     if problems:
-        sys.exit(1)
+        sys.exit(ExitCode.BAD_INPUT)
+    for warning in validation_warnings(files):
+        errors.print(f"warning: {warning}", markup=False)
     console.print(f"{len(paths)} file(s) valid")
+
+
+def _input_path(path: Path, kind: str | None = None) -> Path:
+    """A path as given, or the shipped file `builtin:NAME` names (a drill first, then a scenario)."""
+    from harness.builtin import BUILTIN_PREFIX, resolve_builtin
+
+    written = str(path)
+    if not written.startswith(BUILTIN_PREFIX):
+        return path
+    kinds = [kind] if kind else ["drill", "scenario"]
+    for each in kinds:
+        try:
+            return resolve_builtin(written, each)
+        except ValueError as exc:
+            last = exc
+    raise click.BadParameter(str(last), param_hint="PATH")
+
+
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
+
+
+def _check_listen(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """An IP address or a host name by its syntax (no lookup: the name may be this machine's own)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if not _HOST_NAME.fullmatch(value) or value.replace(".", "").isdigit():
+            raise click.BadParameter(f"{value!r} is neither an IP address nor a host name", ctx, param) from None
+    return value
 
 
 @main.command()
@@ -79,7 +125,7 @@ def validate(paths: tuple[Path, ...]) -> None:
               help="where run directories go (default: the drill's runs_dir, else ./runs)")
 @click.option("--seed", type=int, default=None, help="seed for the surprise window (replayable runs)")
 @click.option("--dry-run", is_flag=True, help="validate and print the plan; start nothing")
-@click.option("--listen", default="127.0.0.1", show_default=True, metavar="HOST",
+@click.option("--listen", default="127.0.0.1", show_default=True, metavar="HOST", callback=_check_listen,
               help="the control API's address; anything but loopback lets other machines reach it (a warning)")
 @click.option("--resume", "resume_ref", default=None, metavar="RUN",
               help="take over a drill whose harness died, stack still up (run id or run directory)")
@@ -92,6 +138,9 @@ def run(drill_path: Path | None, autopilot: bool, keep: bool, runs_dir: Path | N
 
     if drill_path is None and resume_ref is None:
         raise click.UsageError("name a DRILL file to run, or --resume RUN to take one over")
+    if resume_ref is not None and (dry_run or drill_path is not None):
+        raise click.UsageError("--resume takes over a drill already running: it goes without a DRILL file "
+                               "and without --dry-run")
     remote = not is_loopback(listen)
     if remote:
         errors.print(f"warning: the control API will listen on {listen}: anyone who can reach it and holds a "
@@ -101,13 +150,21 @@ def run(drill_path: Path | None, autopilot: bool, keep: bool, runs_dir: Path | N
     if resume_ref is not None:
         from harness.resume import prepare_resume
 
-        candidate = Path(resume_ref)
-        run_dir = candidate if candidate.is_dir() else (runs_dir or Path("runs")) / resume_ref
+        run_dir = _resume_dir(resume_ref, runs_dir or Path("runs"))
         the_run, journaled = prepare_resume(run_dir, options)
         console.print(f"resuming run {the_run.run_id}: {the_run.drill.title}  (run dir {the_run.run_dir})")
         _finish(the_run.resume(journaled))
     assert drill_path is not None
-    _start(drill_path, options, dry_run)
+    _start(_input_path(drill_path, "drill"), options, dry_run)
+
+
+def _resume_dir(ref: str, runs_dir: Path) -> Path:
+    for candidate in (Path(ref), runs_dir / ref):
+        if candidate.is_dir():
+            return candidate
+    known = sorted(path.parent.name for path in runs_dir.glob("*/journal.jsonl")) if runs_dir.is_dir() else []
+    raise click.BadParameter(f"no run {ref!r} under {runs_dir}; known runs: {', '.join(known) or 'none'}",
+                             param_hint="--resume")
 
 
 def _start(drill_path: Path, options: RunOptions, dry_run: bool) -> None:
@@ -137,9 +194,42 @@ def _finish(result: RunResult) -> NoReturn:
     card = build_from_run_dir(result.run_dir)
     for line in render_summary(card):
         console.print(line, markup=False)
+    missed = any(phase.passed is False for phase in card.phases) or card.cadence.passed is False
+    code = for_outcome(result.outcome, result.reason, missed)
     console.print(f"outcome: {result.outcome} ({result.reason})", markup=False)
     console.print(f"scorecard: {result.run_dir / 'scorecard.md'}")
-    sys.exit(0 if result.ok else 1)
+    console.print(f"exit code {int(code)}: {MEANINGS[code]}", markup=False)
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"),
+              show_default=True)
+@click.option("--seed", type=int, default=None, help="seed for the surprise window (replayable runs)")
+@reports_errors
+def demo(runs_dir: Path, seed: int | None) -> None:
+    """Run the one-minute demo drill from any directory: the sample shop, hung workers, the autopilot."""
+    from harness.builtin import resolve_builtin
+    from harness.runner import RunOptions
+
+    options = RunOptions(runs_dir=runs_dir, autopilot=True, keep=False, seed=seed, listen="127.0.0.1",
+                         allow_remote=False, drill_file=resolve_builtin("demo", "drill"))
+    _start(resolve_builtin("demo", "drill"), options, dry_run=False)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="write into a directory that is not empty (never overwrites a file)")
+@reports_errors
+def init(directory: Path, force: bool) -> None:
+    """Scaffold a project to drill your own stack: compose file, scenario, drills, pytest file, README."""
+    from harness.scaffold import scaffold
+
+    written = scaffold(directory, force=force)
+    for path in written:
+        console.print(f"wrote {path}", markup=False)
+    console.print(f"next: cd {directory} && gamedrill validate scenario.yaml drills/*.yaml && "
+                  "gamedrill run drills/gameday.yaml", markup=False)
 
 
 @main.command()
@@ -155,17 +245,19 @@ def smoke(runs_dir: Path, requests: int) -> None:
         report = run_stack_demo(None, runs_dir, requests, progress=console.print)
     except KeyboardInterrupt:
         errors.print("interrupted: the stack was taken down")
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     console.print(render_stack_demo(report))
-    sys.exit(0 if report.ok else 1)
+    sys.exit(ExitCode.OK if report.ok else ExitCode.HARNESS_ERROR)
 
 
 @main.command()
 @click.argument("run_ids", nargs=-1)
 @click.option("--all", "every_run", is_flag=True,
               help="clean up after every run on this machine whose harness is dead")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"),
+              show_default=True, help="where to look for the run ids named")
 @reports_errors
-def cleanup(run_ids: tuple[str, ...], every_run: bool) -> None:
+def cleanup(run_ids: tuple[str, ...], every_run: bool, runs_dir: Path) -> None:
     """Remove what earlier runs left behind (processes, containers), by run id."""
     from harness.cleanup import cleanup as remove_leftovers
     from harness.cleanup import cleanup_containers
@@ -174,6 +266,7 @@ def cleanup(run_ids: tuple[str, ...], every_run: bool) -> None:
         raise click.UsageError("name the run ids to clean up, or pass --all")
     found = [item for run_id in (run_ids or (None,)) for item in remove_leftovers(run_id)]
     projects = [project for run_id in (run_ids or (None,)) for project in cleanup_containers(run_id)]
+    _check_run_ids(run_ids, runs_dir, {item.run_id for item in found}, projects)
     for item in found:
         console.print(f"stopped {item.service} (pid {item.pid}) of run {item.run_id}", markup=False)
     for project in projects:
@@ -188,6 +281,21 @@ def cleanup(run_ids: tuple[str, ...], every_run: bool) -> None:
         console.print("nothing left behind")
     else:
         console.print(f"{len(found)} process(es), {len(projects)} compose project(s) cleaned up")
+
+
+def _check_run_ids(run_ids: tuple[str, ...], runs_dir: Path, cleaned: set[str], projects: list[str]) -> None:
+    """A run id that names no run directory and left nothing behind is a typo: say which runs exist."""
+    from harness.cleanup import find_leftovers
+
+    unknown = [run_id for run_id in run_ids
+               if run_id not in cleaned and not any(run_id in project for project in projects)
+               and not (runs_dir / run_id).is_dir()]
+    if unknown:
+        known = sorted({path.name for path in runs_dir.iterdir() if path.is_dir()} if runs_dir.is_dir() else set())
+        known += sorted({item.run_id for item in find_leftovers()} - set(known))
+        raise click.BadParameter(f"no run {', '.join(map(repr, unknown))} under {runs_dir} and nothing of it "
+                                 f"left on this machine; known runs: {', '.join(known) or 'none'}",
+                                 param_hint="RUN_IDS")
 
 
 def _register_subcommands() -> None:

@@ -7,6 +7,8 @@ known to the history. The history is $GAMEDRILL_HISTORY, else --runs-dir/history
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,12 +18,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 
+from harness.cliout import make_console, print_json
 from harness.errors import GamedrillError
+from harness.exitcodes import ExitCode
 from scorecards import Scorecard, build_from_run_dir, history, render_markdown, render_postmortem, render_summary
 from scorecards.families import family_of
 from scorecards.followups import assign_action, close_action, list_actions
+from scorecards.history import HistoryError
 from scorecards.readiness import readiness as readiness_of
 from scorecards.render_history import actions_table, comparison_table, runs_table, trend_chart, trend_table
 from scorecards.render_readiness import readiness_html, readiness_table
@@ -29,8 +33,8 @@ from scorecards.trends import compare as compare_runs
 from scorecards.trends import trend as trend_of
 from scorecards.write import HTML_NAME, JSON_NAME, MARKDOWN_NAME, POSTMORTEM_NAME, write_scorecard
 
-console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+console = make_console()
+errors = make_console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 RENDERERS: dict[str, Callable[[Scorecard], str]] = {
     "md": render_markdown, "postmortem": render_postmortem, "summary": lambda card: "\n".join(render_summary(card)),
@@ -38,7 +42,8 @@ RENDERERS: dict[str, Callable[[Scorecard], str]] = {
 
 
 def history_options(command: F) -> F:
-    """--runs-dir / --history, and gamedrill's errors as one line with exit code 1."""
+    """--runs-dir / --history, and gamedrill's errors as one line with exit code 2 (an unknown
+    run or action, a bad date) or 4 (the history cannot be read)."""
 
     @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"),
                   show_default=True)
@@ -48,11 +53,19 @@ def history_options(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (GamedrillError, ValueError) as exc:
+        except (HistoryError, ValueError) as exc:
             errors.print(f"error: {exc}", markup=False)
-            sys.exit(1)
+            sys.exit(ExitCode.BAD_INPUT)
+        except GamedrillError as exc:
+            errors.print(f"error: {exc}", markup=False)
+            sys.exit(ExitCode.HARNESS_ERROR)
 
     return wrapper  # type: ignore[return-value]
+
+
+def json_option(command: F) -> F:
+    """--json: the same data as JSON on stdout, for scripts."""
+    return click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")(command)
 
 
 def _db_path(runs_dir: Path, history_path: Path | None) -> Path:
@@ -64,10 +77,28 @@ def _run_dir(ref: str, runs_dir: Path, history_path: Path | None) -> Path:
         if (candidate / "journal.jsonl").is_file():
             return candidate
     db_path = _db_path(runs_dir, history_path)
+    known = sorted(path.parent.name for path in runs_dir.glob("*/journal.jsonl")) if runs_dir.is_dir() else []
     if db_path.is_file():
         with history.connect(db_path) as db:
-            return Path(history.get_run(db, ref).run_dir)
-    raise click.BadParameter(f"{ref!r} is neither a run directory nor a run under {runs_dir}", param_hint="RUN")
+            try:
+                return Path(history.get_run(db, ref).run_dir)
+            except HistoryError as exc:
+                stored = [run.run_id for run in history.list_runs(db)]
+                raise click.BadParameter(f"{exc}; run directories under {runs_dir}: {', '.join(known) or 'none'}; "
+                                         f"runs in the history: {', '.join(stored) or 'none'}",
+                                         param_hint="RUN") from None
+    raise click.BadParameter(f"{ref!r} is neither a run directory nor a run under {runs_dir}; known runs: "
+                             f"{', '.join(known) or 'none'}", param_hint="RUN")
+
+
+def _check_team(db: sqlite3.Connection, team: str | None) -> None:
+    """A --team that names no team and no member of any stored run is a typo, not an empty list."""
+    if team is None:
+        return
+    names = {row[0] for row in db.execute("SELECT team FROM runs UNION SELECT member FROM members")}
+    if team not in names:
+        raise click.BadParameter(f"no team or member {team!r} in the history; known: "
+                                 f"{', '.join(sorted(names)) or 'none (no run stored yet)'}", param_hint="--team")
 
 
 def _date(value: str | None) -> date | None:
@@ -87,12 +118,14 @@ def scorecard() -> None:
 @click.option("--format", "fmt", type=click.Choice(["summary", "md", "postmortem", "json"]), default="summary",
               show_default=True)
 @history_options
-def show(run_ref: str, fmt: str, runs_dir: Path, history_path: Path | None) -> None:
+@json_option
+def show(run_ref: str, fmt: str, runs_dir: Path, history_path: Path | None, as_json: bool) -> None:
     """Show a run's scorecard (from scorecard.json, else computed from the journal)."""
     run_dir = _run_dir(run_ref, runs_dir, history_path)
-    if fmt == "json":
-        console.print((run_dir / JSON_NAME).read_text(encoding="utf-8") if (run_dir / JSON_NAME).is_file()
-                      else build_from_run_dir(run_dir).to_dict(), markup=False)
+    if as_json or fmt == "json":
+        stored = run_dir / JSON_NAME
+        print_json(json.loads(stored.read_text(encoding="utf-8")) if stored.is_file()
+                   else build_from_run_dir(run_dir).to_dict())
         return
     card = build_from_run_dir(run_dir)
     console.print(RENDERERS[fmt](card), markup=False)
@@ -120,11 +153,16 @@ def rebuild(run_ref: str, runs_dir: Path, history_path: Path | None) -> None:
 @click.option("--since", default=None, metavar="YYYY-MM-DD", help="runs started on or after this day (UTC)")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="runs started on or before this day (UTC)")
 @history_options
+@json_option
 def list_(team: str | None, scenario: str | None, since: str | None, until: str | None, runs_dir: Path,
-          history_path: Path | None) -> None:
+          history_path: Path | None, as_json: bool) -> None:
     """List stored runs, oldest first."""
     with history.connect(_db_path(runs_dir, history_path)) as db:
+        _check_team(db, team)
         runs = history.list_runs(db, team, scenario, _date(since), _date(until))
+    if as_json:
+        print_json(runs)
+        return
     console.print(runs_table(runs))
 
 
@@ -133,12 +171,17 @@ def list_(team: str | None, scenario: str | None, since: str | None, until: str 
 @click.argument("run_b", metavar="RUN_B")
 @click.option("--force", is_flag=True, help="compare runs of different scenarios anyway (refused by default)")
 @history_options
-def compare(run_a: str, run_b: str, force: bool, runs_dir: Path, history_path: Path | None) -> None:
+@json_option
+def compare(run_a: str, run_b: str, force: bool, runs_dir: Path, history_path: Path | None, as_json: bool) -> None:
     """What improved and what regressed from RUN_A to RUN_B (an incomplete run's unknowns are left out).
 
     Both runs must be of the same scenario: a different fault is a different test."""
     with history.connect(_db_path(runs_dir, history_path)) as db:
-        console.print(comparison_table(compare_runs(db, run_a, run_b, force=force)))
+        comparison = compare_runs(db, run_a, run_b, force=force)
+    if as_json:
+        print_json(comparison)
+        return
+    console.print(comparison_table(comparison))
 
 
 @scorecard.command()
@@ -150,17 +193,19 @@ def compare(run_a: str, run_b: str, force: bool, runs_dir: Path, history_path: P
 @click.option("--include-incomplete", is_flag=True,
               help="also runs the harness did not finish (left out by default: their later phases are unknown)")
 @history_options
+@json_option
 def trend(team: str, scenario: str | None, since: str | None, rows: int, include_incomplete: bool, runs_dir: Path,
-          history_path: Path | None) -> None:
+          history_path: Path | None, as_json: bool) -> None:
     """Per-phase timings over a team's finished runs, as a table and a chart."""
     with history.connect(_db_path(runs_dir, history_path)) as db:
+        _check_team(db, team)
         result = trend_of(db, team, scenario, _date(since), include_incomplete=include_incomplete)
+    if as_json:
+        print_json(result)
+        return
     console.print(trend_table(result, rows))
     for line in trend_chart(result):
         console.print(line, markup=False)
-
-
-SCENARIOS_DIR = Path(__file__).parents[1] / "scenarios"  # the shipped scenarios
 
 
 @scorecard.command()
@@ -183,7 +228,9 @@ def builtin_families() -> dict[str, str]:
     from harness.spec import load_scenario  # the spec models are only needed here
 
     found: dict[str, str] = {}
-    for path in sorted(SCENARIOS_DIR.glob("*.yaml")):
+    from harness.builtin import builtin_dir
+
+    for path in sorted(builtin_dir("scenarios").glob("*.yaml")):
         try:
             scenario = load_scenario(path)
         except GamedrillError:
@@ -198,14 +245,20 @@ def builtin_families() -> dict[str, str]:
 @click.option("--all", "include_closed", is_flag=True, help="closed ones too")
 @click.option("--team", default=None, help="a team name or a member")
 @history_options
+@json_option
 @click.pass_context
 def actions(ctx: click.Context, include_closed: bool, team: str | None, runs_dir: Path,
-            history_path: Path | None) -> None:
+            history_path: Path | None, as_json: bool) -> None:
     """Follow-up actions from postmortems across drills (open ones unless --all)."""
     ctx.obj = _db_path(runs_dir, history_path)
     if ctx.invoked_subcommand is None:
         with history.connect(ctx.obj) as db:
-            console.print(actions_table(list_actions(db, include_closed, team)))
+            _check_team(db, team)
+            found = list_actions(db, include_closed, team)
+        if as_json:
+            print_json(found)
+            return
+        console.print(actions_table(found))
 
 
 @actions.command()
@@ -237,9 +290,12 @@ def _errors_as_exit() -> Iterator[None]:
     """Subcommands of `actions` get no decorator of their own: same one-line errors."""
     try:
         yield
+    except HistoryError as exc:
+        errors.print(f"error: {exc}", markup=False)
+        sys.exit(ExitCode.BAD_INPUT)
     except GamedrillError as exc:
         errors.print(f"error: {exc}", markup=False)
-        sys.exit(1)
+        sys.exit(ExitCode.HARNESS_ERROR)
 
 
 SCORECARD_COMMANDS = (scorecard, actions)

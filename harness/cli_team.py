@@ -16,15 +16,16 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from harness.cliout import make_console
 from harness.control import Access, ControlClient, ControlError, Tokens, find_live_run
 from harness.errors import GamedrillError
+from harness.exitcodes import ExitCode
 from scorecards.policy import severity_table
 
-console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+console = make_console()
+errors = make_console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -33,7 +34,8 @@ def _default_person() -> str:
 
 
 def drill_options(command: F) -> F:
-    """--run / --runs-dir / --by, and errors as one clear line with exit code 1."""
+    """--run / --runs-dir / --by, and errors as one clear line: exit code 2 for a request the drill
+    found invalid, 5 for one it refused, 4 when no harness answers (harness.exitcodes)."""
 
     @click.option("--run", "run_ref", default=None, help="run directory or run id (default: the newest live run)")
     @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"),
@@ -48,15 +50,16 @@ def drill_options(command: F) -> F:
             if exc.status is None and not exc.sent:  # nothing listens: not a refusal, nothing was recorded
                 errors.print(f"error: no harness answers for this drill, nothing was recorded ({exc}); if it "
                              "died, `gamedrill run --resume RUN` takes the drill over", markup=False)
-            elif exc.status is None:  # sent, then cut off: it may be journaled (an act may be running)
+                sys.exit(ExitCode.HARNESS_ERROR)
+            if exc.status is None:  # sent, then cut off: it may be journaled (an act may be running)
                 errors.print(f"error: {exc}; it may have been recorded: check `gamedrill status` or the "
                              "console's timeline before sending it again", markup=False)
-            else:
-                errors.print(f"error: the drill refused it: {exc}", markup=False)
-            sys.exit(1)
+                sys.exit(ExitCode.HARNESS_ERROR)
+            errors.print(f"error: the drill refused it: {exc}", markup=False)
+            sys.exit(ExitCode.BAD_INPUT if exc.status in (400, 404, 422) else ExitCode.REFUSED)
         except GamedrillError as exc:
             errors.print(f"error: {exc}", markup=False)
-            sys.exit(1)
+            sys.exit(ExitCode.HARNESS_ERROR)
 
     return wrapper  # type: ignore[return-value]
 
@@ -64,8 +67,12 @@ def drill_options(command: F) -> F:
 def run_dir_for(run_ref: str | None, runs_dir: Path) -> Path:
     if run_ref is None:
         return find_live_run(runs_dir)
-    candidate = Path(run_ref)
-    return candidate if candidate.is_dir() else runs_dir / run_ref
+    for candidate in (Path(run_ref), runs_dir / run_ref):
+        if candidate.is_dir():
+            return candidate
+    known = sorted(path.parent.name for path in runs_dir.glob("*/journal.jsonl")) if runs_dir.is_dir() else []
+    raise click.BadParameter(f"no run {run_ref!r} under {runs_dir}; known runs: {', '.join(known) or 'none'}",
+                             param_hint="--run")
 
 
 def client_for(run_ref: str | None, runs_dir: Path, role: Literal["team", "facilitator"] = "team") -> ControlClient:
@@ -152,8 +159,14 @@ def suspect(change: str, run_ref: str | None, runs_dir: Path, by: str) -> None:
 @click.argument("nodes", nargs=-1, required=True)
 @drill_options
 def scope(nodes: tuple[str, ...], run_ref: str | None, runs_dir: Path, by: str) -> None:
-    """Record which nodes are affected."""
-    _said(client_for(run_ref, runs_dir).scope(by, list(nodes)))
+    """Record which nodes are affected (names of the scenario's stack nodes)."""
+    client = client_for(run_ref, runs_dir)
+    known = list(client.status()["nodes"])
+    unknown = [node for node in nodes if node not in known]
+    if unknown:
+        raise click.BadParameter(f"{', '.join(map(repr, unknown))}: not a node of this drill's stack; nodes: "
+                                 f"{', '.join(known)}", param_hint="NODES")
+    _said(client.scope(by, list(nodes)))
 
 
 @click.command()
@@ -174,6 +187,8 @@ def act(action: str, canary: str | None, params: tuple[str, ...], run_ref: str |
     _said(outcome.event)
     verdict = "done" if outcome.result.ok else "did not apply"
     console.print(f"{action} {verdict}: {outcome.result.detail}", markup=False)
+    if not outcome.result.ok:
+        sys.exit(ExitCode.REFUSED)
 
 
 @click.command()

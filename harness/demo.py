@@ -74,7 +74,10 @@ def render_stack_demo(report: StackDemoReport) -> Group:
         table.add_row(row.name, "yes" if row.healthy else "NO", str(row.processes), f"{row.cpu_s:.2f}",
                       str(row.open_fds), str(report.burst.served_by.get(row.name, "")))
     result = report.burst
+    errors = {status: count for status, count in result.statuses.items() if not status.startswith(("1", "2", "3"))}
+    seen = ", ".join(f"{status} x{count}" for status, count in errors.items()) or "none"
     return Group(table,
                  f"burst: {result.requests} requests in {result.elapsed_s:.2f} s ({result.rps:.0f}/s), "
                  f"{result.failures} failed, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms",
+                 f"4xx/5xx and unanswered: {seen} (the shop's mix asks for a few delisted skus: some 404s are normal)",
                  f"stack up in {report.up_s:.2f} s; down, {report.leftover} processes left behind")

@@ -18,7 +18,6 @@ the exception is raised again in the test once everything is reverted and torn d
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -99,8 +98,9 @@ def build_drill(source: Path, fields: Mapping[str, Any]) -> Drill:
 
     data = load_yaml(source, SpecError).data
     if isinstance(data, dict) and data.get("kind") == "drill":
-        load_drill(source)  # every problem of the file, with its line, before any override
-        scenario = load_scenario(os.path.normpath(source.parent / str(data["scenario"])))
+        # Every problem of the file, with its line, before any override; its scenario is a
+        # path or builtin:NAME, loaded with it.
+        scenario = load_drill(source).scenario
         base = dict(data)
     else:
         scenario = load_scenario(source)

@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from harness.builtin import BUILTIN_PREFIX, resolve_builtin
 from harness.errors import ComposeError, Problem, SpecError
-from harness.spec_base import Issues, SpecModel
+from harness.spec_base import DEFAULT_COMPOSE_FILE, Issues, SpecModel
 from harness.spec_drill import Drill, Load, ShopMix, Targets, Team
 from harness.spec_scenario import (
     AlertRule,
@@ -108,6 +109,7 @@ __all__ = [
     "load_drill",
     "load_scenario",
     "validate_paths",
+    "validation_warnings",
 ]
 
 M = TypeVar("M", bound=SpecModel)
@@ -142,6 +144,24 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
     for path in paths:
         problems.update(dict.fromkeys(_check_file(Path(path))))
     return list(problems)
+
+
+def validation_warnings(paths: Iterable[str | Path]) -> list[Problem]:
+    """What is valid but likely wrong, for files that passed `validate_paths`: a drill of a stack
+    that is not the sample shop with no `load.paths` (its load would GET the shop's URLs and
+    draw 404s, so the steady state fails and nothing is injected)."""
+    warnings: list[Problem] = []
+    for path in paths:
+        source = load_yaml(Path(path), SpecError)
+        if not isinstance(source.data, dict) or source.data.get("kind") != "drill":
+            continue
+        drill, _ = _check_drill(source)
+        if drill is None or drill.scenario.stack.compose_file == DEFAULT_COMPOSE_FILE or drill.load.paths:
+            continue
+        warnings.append(source.problem(("load",), "the stack is not the sample shop but `load.paths` is not set: "
+                                       "the load would request the shop's URLs; list your stack's paths, "
+                                       "e.g. `paths: {\"/\": 1}`"))
+    return warnings
 
 
 def _check_file(path: Path) -> list[Problem]:
@@ -195,8 +215,14 @@ def _check_drill(source: YamlSource) -> Checked[Drill]:
 
 def _scenario_of_drill(source: YamlSource, written: Any) -> Checked[Scenario]:
     if not isinstance(written, str) or not written.strip():
-        return None, [source.problem(("scenario",), "expected the path of a scenario file")]
-    path = Path(os.path.normpath(source.path.parent / written))
+        return None, [source.problem(("scenario",), "expected the path of a scenario file, or builtin:NAME")]
+    if written.startswith(BUILTIN_PREFIX):
+        try:
+            path = resolve_builtin(written, "scenario")
+        except ValueError as exc:
+            return None, [source.problem(("scenario",), str(exc))]
+    else:
+        path = Path(os.path.normpath(source.path.parent / written))
     try:
         path.stat()  # a FIFO or a device is there: load_yaml refuses it, naming it
     except FileNotFoundError:

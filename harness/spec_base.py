@@ -14,10 +14,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo
 
+from harness.builtin import builtin_dir
 from harness.yamlsrc import FieldPath, dotted
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_COMPOSE_FILE = REPO_ROOT / "compose" / "shop.yml"
+REPO_ROOT = Path(__file__).resolve().parents[1]  # a clone's root
+DEFAULT_COMPOSE_FILE = builtin_dir("compose") / "shop.yml"  # the sample shop, in a clone or installed
 
 Issue = tuple[FieldPath, str]
 

@@ -47,7 +47,7 @@ def test_a_new_harness_takes_the_drill_over_and_the_team_carries_on(tmp_path: Pa
 
         # While no harness listens, the team's command is refused by its client, not half-recorded.
         refused = team("note", "is anyone there?", run_dir=run_dir)
-        assert refused.returncode == 1 and "no harness answers for this drill, nothing was recorded" in \
+        assert refused.returncode == 4 and "no harness answers for this drill, nothing was recorded" in \
             refused.stderr, refused.stderr
 
         resumed = subprocess.Popen([*GAMEDRILL, "run", "--resume", run_dir.name, "--runs-dir", str(runs)],
@@ -60,7 +60,7 @@ def test_a_new_harness_takes_the_drill_over_and_the_team_carries_on(tmp_path: Pa
             assert taken.data["faults_held"] == [0] and taken.data["faults_lapsed"] == [], taken.data
             twice = subprocess.run([*GAMEDRILL, "run", "--resume", str(run_dir)], capture_output=True, text=True,
                                    timeout=60, check=False, cwd=ROOT)
-            assert twice.returncode == 1 and f"is still running (its harness is pid {resumed.pid})" in twice.stderr
+            assert twice.returncode == 4 and f"is still running (its harness is pid {resumed.pid})" in twice.stderr
 
             assert team("act", "rollback-script", run_dir=run_dir).returncode == 0
             assert team("act", "kill-hung-workers", run_dir=run_dir).returncode == 0

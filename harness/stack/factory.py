@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from harness.builtin import builtin_dir
 from harness.errors import StackError
 from harness.stack.base import StackBackend
 from harness.stack.compose import load_compose
 from harness.stack.compose_model import ComposeProject
 from harness.stack.local import LocalBackend
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHOP_COMPOSE = REPO_ROOT / "compose" / "shop.yml"
+SHOP_COMPOSE = builtin_dir("compose") / "shop.yml"  # the sample shop, in a clone or installed
 
 
 def _docker_backend(project: ComposeProject, workdir: Path, run_id: str) -> StackBackend:

@@ -164,7 +164,7 @@ def test_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "'nope' is neither a run directory" in missing.output
     write_scorecard(write_run(tmp_path / "runs", without(good_run(), "team.resolve")))
     unknown = run(["scorecard", "compare", "r-1", "zzz", "--runs-dir", runs])
-    assert unknown.exit_code == 1 and "no run 'zzz' in the history" in unknown.output
+    assert unknown.exit_code == 2 and "no run 'zzz' in the history" in unknown.output
     bad_date = run(["scorecard", "list", "--since", "yesterday", "--runs-dir", runs])
     assert bad_date.exit_code == 2 and "expected YYYY-MM-DD" in bad_date.output
-    assert run(["actions", "--runs-dir", runs, "close", "42"]).exit_code == 1
+    assert run(["actions", "--runs-dir", runs, "close", "42"]).exit_code == 2  # an unknown action: bad input

@@ -98,9 +98,12 @@ def _check(status: int, body: Any, what: str, fine: tuple[int, ...]) -> None:
 
 
 def unpause(engine: Mapping[str, Any], container: str) -> None:
-    """Thaw a paused container; one that is not paused (409) or gone (404) is already undone."""
+    """Thaw a paused container; one that is not paused (or not running) or gone is already undone."""
     status, body = call(engine, "POST", f"/containers/{container}/unpause")
-    _check(status, body, f"unpause {container[:12]}", (204, 404, 409))
+    message = body.get("message", "") if isinstance(body, dict) else ""
+    if status in (409, 500) and ("is not paused" in message or "is not running" in message):
+        return  # the engine says so with a 500 (moby answers 409 for some of these)
+    _check(status, body, f"unpause {container[:12]}", (204, 404))
 
 
 def start(engine: Mapping[str, Any], container: str) -> bool:

@@ -63,8 +63,8 @@ def main(workdir: Path, run_id: str) -> dict[str, Any]:
     injector_for("pause")(PauseFault(type="pause", service="web-3", ttl_s=SHORT_TTL_S), ctx)
     hog = injector_for("cpu_hog")(CpuHogFault(type="cpu_hog", cores=1, service="web-2", ttl_s=SHORT_TTL_S), ctx)
     began = time.monotonic()
-    wait_until(lambda: not paused(backend, "web-3") and not hog_cpu_s(backend, "web-2", hog.detail["pids"]), 30,
-               "the leases to lapse and be undone")
+    wait_until(lambda: not paused(backend, "web-3") and not hog_cpu_s(backend, "web-2", hog.detail["pids"])
+               and not list((workdir / "leases").glob("*.lease")), 30, "the leases to lapse and be undone")
     saw["lapsed"] = {"hogs": hog.detail["pids"], "undone_after_s": round(time.monotonic() - began, 1),
                      "leases_left": sorted(p.name for p in (workdir / "leases").glob("*.lease"))}
     return saw

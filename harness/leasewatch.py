@@ -4,10 +4,13 @@ The harness starts one watcher per process-level fault, in its own session, and 
 the lease by touching the lease file. If the harness dies, the file stops being touched
 and the watcher undoes the fault itself once the TTL has passed: SIGCONT to paused
 processes, the old RLIMIT_NOFILE back, busy processes killed, a killed service started
-again from its recipe. A lease file that
+again from its recipe. A container's fault is undone through its engine's API only (the
+recipe names the engine: unpause, exec inside the container, start), never by host pid,
+so it works against a remote engine and without root. A lease file that
 disappears means the harness reverted the fault: the watcher just leaves.
 
-Standard library only, and it imports nothing else from gamedrill: it must start fast.
+Standard library only, and it imports nothing else from gamedrill but the stdlib engine
+client (`harness.docker_api`): it must start fast.
 """
 
 from __future__ import annotations
@@ -20,8 +23,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from harness import docker_api
 
 POLL_S = 0.25
 IDENTITY_ENV = ("GAMEDRILL_RUN_ID", "GAMEDRILL_SERVICE")  # what every service process of a run carries
@@ -31,7 +38,12 @@ def undo(revert: dict[str, Any]) -> None:
     """Apply a revert recipe: {"sigcont": [pids]}, {"kill": [pids]}, {"rlimit_nofile": {pid: [soft, hard]}},
     {"respawn": [{"argv", "cwd", "env", "log", "rlimits", "unless_alive": [pids]}]}: a service is
     not started again while any of `unless_alive` lives, nor while any process of it runs (one
-    whose environment names the recipe's run and service: a restart that finished, say)."""
+    whose environment names the recipe's run and service: a restart that finished, say).
+
+    Containers, through the engine named by each entry's "engine": {"unpause": [{"engine", "container"}]},
+    {"exec": [{"engine", "container", "argv"}]}, and a respawn entry with "engine" and "container"
+    starts that container unless it runs. EngineError if the engine refused one (after the rest)."""
+    failures = _undo_containers(revert)
     for pid in revert.get("sigcont", []):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGCONT)
@@ -42,12 +54,32 @@ def undo(revert: dict[str, Any]) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
             resource.prlimit(int(pid), resource.RLIMIT_NOFILE, (soft, hard))
     for recipe in revert.get("respawn", []):
+        if "container" in recipe:
+            continue  # done above, through the engine
         if any(_alive(pid) for pid in recipe.get("unless_alive", [])):
             continue
         identity = {key: recipe["env"][key] for key in IDENTITY_ENV if key in recipe["env"]}
         if len(identity) == len(IDENTITY_ENV) and _running_with(identity):
             continue
         _respawn(recipe)
+    if failures:
+        raise docker_api.EngineError("; ".join(failures))
+
+
+def _undo_containers(revert: dict[str, Any]) -> list[str]:
+    """Every container step tried, whatever fails; what failed, to try again."""
+    steps: list[Callable[[], object]] = [partial(docker_api.unpause, e["engine"], e["container"])
+                                         for e in revert.get("unpause", [])]
+    steps += [partial(docker_api.run_in, e["engine"], e["container"], e["argv"]) for e in revert.get("exec", [])]
+    steps += [partial(docker_api.start, e["engine"], e["container"])
+              for e in revert.get("respawn", []) if "container" in e]
+    failures = []
+    for step in steps:
+        try:
+            step()
+        except docker_api.EngineError as exc:
+            failures.append(str(exc))
+    return failures
 
 
 def _alive(pid: int) -> bool:
@@ -108,12 +140,28 @@ def watch(lease: Path) -> int:
             last_mtime_ns, renewed_at = mtime_ns, time.monotonic()
         age_s = time.monotonic() - renewed_at
         if age_s > recipe["ttl_s"]:
-            undo(recipe["revert"])
+            _undo_patiently(recipe["revert"])
             print(f"lease {lease.name} expired after {age_s:.1f} s: fault undone", file=sys.stderr)
             with contextlib.suppress(FileNotFoundError):
                 lease.unlink()
             return 0
         time.sleep(POLL_S)
+
+
+def _undo_patiently(revert: dict[str, Any], give_up_s: float = 30.0) -> None:
+    """Undo, trying a container step again while the engine refuses it: an exec waits for a
+    container another lease is about to unpause, an engine restarting comes back."""
+    deadline = time.monotonic() + give_up_s
+    while True:
+        try:
+            undo(revert)
+            return
+        except docker_api.EngineError as exc:
+            if time.monotonic() > deadline:
+                print(f"gave up undoing after {give_up_s:g} s: {exc}", file=sys.stderr)
+                return
+            print(f"trying again: {exc}", file=sys.stderr)
+            time.sleep(1.0)
 
 
 if __name__ == "__main__":

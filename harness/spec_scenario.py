@@ -212,6 +212,8 @@ class CpuHogFault(FaultBase):
 
     type: Literal["cpu_hog"]
     cores: int = Field(default=1, strict=True, ge=1, le=16)
+    # docker: the container the hogs run in (default: the first node); local: host processes
+    service: Slug | None = None
 
 
 Fault = Annotated[RolloutFault | ToxicFault | LinkDownFault | SignalFault | RestartFault | PauseFault

@@ -9,30 +9,25 @@ from __future__ import annotations
 
 import time
 
-from harness.stack import procfs
 from harness.stack.base import StackBackend
 
 MIN_CPU_SHARE = 0.05
 
 
 def find_hung_workers(backend: StackBackend, node: str, samples: int = 5, interval_s: float = 0.1) -> list[int]:
-    workers = [p for p in backend.processes(node) if p.role == "worker"]
-    first_cpu = {p.pid: p.cpu_s for p in workers}
-    runnable = dict.fromkeys(first_cpu, 0)
+    """Pids (the backend's) of `node`'s workers runnable in every sample and burning CPU: each sample
+    asks the backend, so a container's workers are read inside it, never from the host."""
+    first = {p.pid: p.cpu_s for p in backend.processes(node) if p.role == "worker"}
+    runnable = dict.fromkeys(first, 0)
+    last = dict(first)
     began = time.monotonic()
     for index in range(samples):
         if index:
             time.sleep(interval_s)  # sampling, as top does
-        for pid in runnable:
-            stat = procfs.read_stat(pid)
-            if stat is not None and stat.state == "R":
-                runnable[pid] += 1
+        for info in backend.processes(node):
+            if info.pid in runnable:
+                last[info.pid] = info.cpu_s
+                runnable[info.pid] += info.state == "R"
     elapsed = max(time.monotonic() - began, 1e-3)
-    hung = []
-    for pid, count in runnable.items():
-        stat = procfs.read_stat(pid)
-        if stat is None or count < samples:
-            continue
-        if (stat.cpu_s - first_cpu[pid]) / elapsed >= MIN_CPU_SHARE:
-            hung.append(pid)
-    return hung
+    return [pid for pid, count in runnable.items()
+            if count == samples and (last[pid] - first[pid]) / elapsed >= MIN_CPU_SHARE]

@@ -44,11 +44,11 @@ class CpuWatch:
         self._stop.set()
         self._thread.join()
 
-    def _workers_cpu(self) -> dict[int, float]:
-        cpu: dict[int, float] = {}
+    def _workers_cpu(self) -> dict[tuple[str, int], float]:
+        cpu: dict[tuple[str, int], float] = {}  # by node too: a container's pids are its own
         for node in self.run.drill.scenario.stack.nodes:
             with contextlib.suppress(Exception):  # the stack is starting or going down
-                cpu.update({p.pid: p.cpu_s for p in self.run.backend.processes(node) if p.role == "worker"})
+                cpu.update({(node, p.pid): p.cpu_s for p in self.run.backend.processes(node) if p.role == "worker"})
         return cpu
 
     def _loop(self) -> None:

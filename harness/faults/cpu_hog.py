@@ -2,7 +2,9 @@
 
 Each hog also polices its own lease: it stops when the lease file goes stale or away, and
 on its own after one TTL if the lease was never written (the harness died in between).
-The watcher that holds the lease kills them too: two locks on one door."""
+The watcher that holds the lease kills them too: two locks on one door. On an engine's
+backend (docker) the hogs run inside a service's container and police a lease inside it
+(harness.stack.docker_faults)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ import subprocess
 import sys
 
 from harness.faults.base import FaultContext, held_lease_s, reattacher, register
-from harness.faults.leased import LeasedProcessFault, lease_path, open_lease, reattach_leased
+from harness.faults.leased import LeasedProcessFault, lease_path, leased_engine_fault, open_lease, reattach_leased
 from harness.spec import CpuHogFault
+from harness.stack.base import EngineFaults
 
 _HOG = """\
 import os, sys, time
@@ -34,6 +37,10 @@ while True:
 
 @register("cpu_hog")
 def cpu_hog(spec: CpuHogFault, ctx: FaultContext) -> LeasedProcessFault:
+    if isinstance(ctx.backend, EngineFaults):  # docker: the hogs run inside a container, started by exec
+        service = spec.service or ctx.nodes[0]
+        fault = ctx.backend.cpu_hog_fault(service, spec.cores, held_lease_s(spec.ttl_s))
+        return leased_engine_fault(ctx, "cpu_hog", spec.ttl_s, fault)
     env = {"GAMEDRILL_RUN_ID": ctx.run_id, "GAMEDRILL_SERVICE": "cpu-hog"}
     ctx.lease_dir.mkdir(parents=True, exist_ok=True)
     lease = lease_path(ctx, "cpu_hog")

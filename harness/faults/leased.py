@@ -15,6 +15,7 @@ from typing import Any
 from harness.faults.base import FaultContext, held_lease_s
 from harness.faults.lease import LeaseFile
 from harness.leasewatch import undo
+from harness.stack.base import EngineFault
 
 
 @dataclass
@@ -27,6 +28,7 @@ class LeasedProcessFault:
     recipe: dict[str, Any]
     detail: dict[str, Any] = field(default_factory=dict)
     reverted: bool = False
+    engine: EngineFault | None = None  # what the engine side holds too (see EngineFault.renew)
 
     def __post_init__(self) -> None:
         self.detail.setdefault("lease_file", str(self.lease.path))  # a resumed harness takes it over
@@ -34,6 +36,8 @@ class LeasedProcessFault:
     def renew(self, ctx: FaultContext) -> None:
         if not self.reverted:
             self.lease.renew()
+            if self.engine is not None:
+                self.engine.renew()
 
     def revert(self, ctx: FaultContext) -> dict[str, Any]:
         if self.reverted:
@@ -55,6 +59,18 @@ def open_lease(ctx: FaultContext, name: str, ttl_s: float, recipe: dict[str, Any
     `held_lease_s(ttl_s)` after its last renewal."""
     ctx.lease_dir.mkdir(parents=True, exist_ok=True)
     return LeaseFile(path or lease_path(ctx, name), held_lease_s(ttl_s), recipe, ctx.run_id)
+
+
+def leased_engine_fault(ctx: FaultContext, name: str, ttl_s: float, fault: EngineFault) -> LeasedProcessFault:
+    """Apply a fault the backend's engine applies, its undo leased first; a failed apply is undone."""
+    lease = open_lease(ctx, name, ttl_s, fault.undo)
+    try:
+        fault.apply()
+    except BaseException:  # nothing half-applied: what went in comes out, then the error
+        undo(fault.undo)
+        lease.release()
+        raise
+    return LeasedProcessFault(name, ttl_s, lease, fault.undo, dict(fault.detail), engine=fault)
 
 
 def reattach_leased(spec: Any, journaled: Mapping[str, Any], ctx: FaultContext) -> LeasedProcessFault | None:

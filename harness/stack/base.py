@@ -20,6 +20,7 @@ class ProcessInfo:
     role: ProcessRole
     cpu_s: float
     open_fds: int | None
+    state: str = "?"  # /proc's one-letter state: R runnable, S sleeping, T stopped, ...
 
 
 @dataclass(frozen=True)
@@ -70,4 +71,30 @@ class Respawnable(Protocol):
     ability): the recipe goes into a fault's lease, for `harness.leasewatch` to run."""
 
     def respawn_recipe(self, service: str) -> dict[str, Any]:
-        """{"argv", "cwd", "env", "log", "rlimits": {name: [soft, hard]}}: JSON, stdlib-runnable."""
+        """{"argv", "cwd", "env", "log", "rlimits": {name: [soft, hard]}}: JSON, stdlib-runnable; or, for
+        an engine's container, {"engine", "container", "log"}: started through the engine's API."""
+
+
+class EngineFault(Protocol):
+    """One process fault an engine applies: its undo is known before it is applied."""
+
+    undo: dict[str, Any]  # a harness.leasewatch revert recipe, through the engine's API only
+    detail: dict[str, Any]  # what it is about to do, for the journal
+
+    def apply(self) -> None: ...
+
+    def renew(self) -> None:
+        """Extend whatever the engine side holds (a hog's own lease inside the container)."""
+
+
+@runtime_checkable
+class EngineFaults(Protocol):
+    """A backend whose services run behind an engine (docker) applies process faults through the
+    engine's API (an optional ability): pause, exec inside the container, never a host pid, so
+    it works without root and against a remote engine. Without it, faults act on host pids."""
+
+    def pause_fault(self, service: str) -> EngineFault: ...
+
+    def fd_limit_fault(self, service: str, nofile: int) -> EngineFault: ...
+
+    def cpu_hog_fault(self, service: str, cores: int, lease_s: float) -> EngineFault: ...

@@ -3,9 +3,11 @@
 The CLI brings the stack up and down under a per-run project name (`gamedrill-<run id>`),
 with the run's `*_PORT` variables in its environment, so parallel runs never collide. The
 Docker SDK finds the containers by their compose labels, waits for health, and acts on
-them: signals and `kill` go in through `docker exec`, CPU time and descriptors are read
-from the host's /proc (a container's processes are host processes), pause uses the
-cgroup freezer. Teardown is `down -v --remove-orphans`, then a sweep by label of anything
+them through the engine's API only: processes, CPU time, descriptors and signals through
+`docker exec` (pids are the container's own), pause and restart by the engine, process
+faults as `EngineFaults` (docker_faults). No host pid or host /proc is used, so a user in
+the `docker` group without root, or an engine on another machine (DOCKER_HOST), works
+the same. Teardown is `down -v --remove-orphans`, then a sweep by label of anything
 the CLI left (a killed CLI, a Ctrl-C), so nothing of the run outlives it.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -26,9 +29,10 @@ import docker
 from docker.errors import APIError, DockerException, NotFound
 from docker.models.containers import Container
 
+from harness import docker_api
 from harness.errors import StackError, UnknownServiceError
-from harness.stack import procfs, proctree
-from harness.stack.base import Endpoint, ProcessInfo, ProcessRole
+from harness.stack import proctree
+from harness.stack.base import Endpoint, EngineFault, ProcessInfo, ProcessRole
 from harness.stack.compose_cli import ComposeCli, file_for_cli, find_compose_cli, run_compose
 from harness.stack.compose_model import ComposeProject, Service
 from harness.stack.container_exec import ContainerExec
@@ -41,6 +45,7 @@ from harness.stack.docker_engine import (
     project_name,
     remove_project,
 )
+from harness.stack.docker_faults import ContainerFdLimit, ContainerHogs, ContainerPause
 from harness.stack.ports import ports_of, release_ports
 from harness.stack.startorder import Probe, start_in_order, wait_healthy
 
@@ -59,6 +64,7 @@ class DockerBackend:
         self._client = client
         self._cli: ComposeCli | None = None
         self._compose_file: Path | None = None
+        self._last_seen: dict[str, list[ProcessInfo]] = {}  # per service: for a paused one (see _frozen)
         (workdir / "logs").mkdir(parents=True, exist_ok=True)
 
     # ---- lifecycle ------------------------------------------------------------------
@@ -141,24 +147,26 @@ class DockerBackend:
         return Endpoint("127.0.0.1", port)  # host networking: the service binds the host's loopback
 
     def processes(self, service: str) -> list[ProcessInfo]:
-        """Host pids of the service's processes (its main process first), read from the host's /proc."""
+        """The service's processes (its main process first), as /proc inside its container shows them."""
         self._service(service)
         state = self._state(service)
-        if state is None or not state["Running"]:
-            return []
-        tree = proctree.service_tree(state["Pid"])
-        if not tree:
-            return []
-        fds = {stat.pid: procfs.open_fd_count(stat.pid) for stat in tree}
-        unreadable = [pid for pid, count in fds.items() if count is None]
-        if unreadable:  # the harness may not read a root process's fds: count them inside
-            fds.update(self._exec(service).open_fds(unreadable))
-        leader = tree[0]
+        if state is None or not state["Running"] or state["Paused"]:
+            return [] if state is None or not state["Running"] else self._frozen(service)
+        scan = self._exec(service).scan()
+        tree = proctree.service_tree(scan.stats, scan.pid1_name)
         infos = []
         for stat in tree:
-            role: ProcessRole = ("master" if len(tree) > 1 else "process") if stat is leader else "worker"
-            infos.append(ProcessInfo(stat.pid, stat.ppid, role, stat.cpu_s, fds.get(stat.pid)))
+            role: ProcessRole = ("master" if len(tree) > 1 else "process") if stat is tree[0] else "worker"
+            infos.append(ProcessInfo(stat.pid, stat.ppid, role, stat.cpu_s, scan.open_fds.get(stat.pid), stat.state))
+        self._last_seen[service] = infos
         return infos
+
+    def _frozen(self, service: str) -> list[ProcessInfo]:
+        """A paused container takes no exec: what it ran when last looked at, every process stopped."""
+        seen = self._last_seen.get(service)
+        if seen is None:
+            raise StackError(f"service {service!r} is paused and its processes were never listed: unpause it")
+        return [dataclasses.replace(info, state="T") for info in seen]
 
     def all_pids(self) -> list[int]:
         return [info.pid for name in self.services() for info in self.processes(name)]
@@ -180,24 +188,23 @@ class DockerBackend:
     # ---- acting on it ---------------------------------------------------------------
 
     def signal(self, service: str, sig: Signals, pids: list[int] | None = None) -> None:
-        """Send `sig` to host `pids` of the service (default: every process of the container)."""
+        """Send `sig` to `pids` of the service (the container's pids; default: every process of it)."""
         self._service(service)
         state = self._state(service)
         if state is None or not state["Running"]:
             raise StackError(f"service {service!r} is not running")
         if state["Paused"]:
             raise StackError(f"service {service!r} is paused: unpause it first")
+        inside = self._exec(service)
         if pids is None:
-            self._exec(service).kill_all(sig, include_pid1=proctree.command_name(state["Pid"]) !=
-                                         proctree.DOCKER_INIT)
+            inside.kill_all(sig, include_pid1=inside.scan().pid1_name != proctree.DOCKER_INIT)
             return
         members = {info.pid for info in self.processes(service)}
         for pid in pids:
             if pid not in members:
                 raise StackError(f"pid {pid} is not a process of {service!r} (its pids: {sorted(members)})")
-        inner = [ns for ns in (proctree.namespaced_pid(pid) for pid in pids) if ns is not None]
-        if inner:  # the others exited on their own: the effect we wanted
-            self._exec(service).kill(sig, inner)
+        if pids:
+            inside.kill(sig, pids)
 
     def pause(self, service: str) -> None:
         """Freeze every process of the service (cgroup freezer): it holds its sockets, answers nothing."""
@@ -207,11 +214,26 @@ class DockerBackend:
         self._container(service).unpause()
 
     def respawn_recipe(self, service: str) -> dict[str, Any]:
-        """How `harness.leasewatch` starts the service's container again if the harness is gone."""
-        container = self._container(service)
-        env = {key: os.environ[key] for key in ("PATH", "HOME", "DOCKER_HOST") if key in os.environ}
-        return {"argv": ["docker", "start", str(container.id)], "cwd": "/", "env": env,
-                "log": str(self.workdir / "logs" / f"{service}.respawn.log"), "rlimits": {}}
+        """How `harness.leasewatch` starts the service's container again, through the engine, if the
+        harness is gone (never while it runs: starting a running container does nothing)."""
+        return {"engine": self.engine, "container": str(self._container(service).id),
+                "log": str(self.workdir / "logs" / f"{service}.respawn.log")}
+
+    # ---- process faults, through the engine (EngineFaults) --------------------------
+
+    def pause_fault(self, service: str) -> EngineFault:
+        pids = [info.pid for info in self.processes(service)]  # also what processes() tells while frozen
+        return ContainerPause(self._container(service), self.engine, service, pids)
+
+    def fd_limit_fault(self, service: str, nofile: int) -> EngineFault:
+        inside = self._exec(service)
+        before = inside.nofile_limits([info.pid for info in self.processes(service)])
+        if not before:
+            raise StackError(f"service {service!r} has no process to lower the fd limit of")
+        return ContainerFdLimit(inside, self.engine, nofile, before)
+
+    def cpu_hog_fault(self, service: str, cores: int, lease_s: float) -> EngineFault:
+        return ContainerHogs(self._exec(service), self.engine, cores, lease_s)
 
     def exec(self, service: str, argv: list[str], timeout_s: float = 10.0) -> tuple[int, str]:
         """Run a command inside the service's container: (exit code, output)."""
@@ -224,6 +246,14 @@ class DockerBackend:
         if self._client is None:
             self._client = docker_engine()
         return self._client
+
+    @property
+    def engine(self) -> dict[str, Any]:
+        """The engine as a lease watcher reaches it (the one DOCKER_HOST names, as for the client)."""
+        try:
+            return docker_api.engine_from_env()
+        except docker_api.EngineError as exc:
+            raise StackError(str(exc)) from None
 
     def _service(self, name: str) -> Service:
         if name not in self.project.services:

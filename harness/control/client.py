@@ -82,8 +82,9 @@ class ControlClient:
         return self._event("role", by=by, role=role, who=who)
 
     def update(self, by: str, impact: str, action: str, next_update_s: int | None = None,
-               text: str | None = None) -> Event:
-        return self._event("update", by=by, impact=impact, action=action, next_update_s=next_update_s, text=text)
+               text: str | None = None, status: str | None = None) -> Event:
+        return self._event("update", by=by, impact=impact, action=action, next_update_s=next_update_s, text=text,
+                           **({"status": status} if status else {}))
 
     def note(self, by: str, text: str) -> Event:
         return self._event("note", by=by, text=text)

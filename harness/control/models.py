@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, StringConstraints
 
 from harness.session import TeamEventKind
-from harness.spec_steps import Role, change_reference
+from harness.spec_steps import IncidentStatus, Role, change_reference
 from harness.timeline import Event, format_wall
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -64,6 +64,13 @@ class UpdateBody(TeamEventBody):
     action: Message
     next_update_s: int | None = Field(default=None, strict=True, gt=0)
     text: Message | None = None
+    status: IncidentStatus | None = None  # investigating, identified, monitoring, resolved (the status page)
+
+    def event_data(self) -> dict[str, Any]:
+        data = super().event_data()
+        if data.get("status") is None:  # an update that keeps the status page's state says nothing of it
+            data.pop("status", None)
+        return data
 
 
 class NoteBody(TeamEventBody):

@@ -215,11 +215,21 @@ def abort(reason: str, run_ref: str | None, runs_dir: Path, by: str) -> None:
 
 
 @click.command(name="console")
+@click.argument("run_arg", metavar="[RUN]", required=False)
 @click.option("--facilitator", is_flag=True, help="the facilitator's view (ground truth, faults, abort)")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="a finished run: serve it on this port")
 @drill_options
-def console_link(facilitator: bool, run_ref: str | None, runs_dir: Path, by: str) -> None:
-    """Print the link to the web console (the token rides in the #fragment) and the status page."""
-    run_dir = run_dir_for(run_ref, runs_dir)
+def console_link(run_arg: str | None, facilitator: bool, port: int, run_ref: str | None, runs_dir: Path,
+                 by: str) -> None:
+    """Print the link to the web console (the token rides in the #fragment) and the status page.
+
+    A finished RUN is served read-only instead (scorecard, status page, timeline) until Ctrl-C."""
+    run_dir = run_dir_for(run_arg or run_ref, runs_dir)
+    if not (run_dir / "control.json").exists() and (run_dir / "journal.jsonl").exists():
+        from harness.control.replay import serve_until_interrupted
+
+        serve_until_interrupted(run_dir, port, console.print)
+        return
     url = ControlClient.from_run_dir(run_dir).url  # also checks that the drill is live
     token = Tokens.read(run_dir).token_for(Access.FACILITATOR if facilitator else Access.TEAM)
     console.print(f"{url}/console#token={token}", markup=False, soft_wrap=True)

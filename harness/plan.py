@@ -39,6 +39,8 @@ def describe_plan(drill: Drill) -> list[str]:
         f"traffic enters at {scenario.stack.entry}, nodes {', '.join(scenario.stack.nodes)}",
         *([f"time compression: {factor:g}x (every schedule and target below is already divided by {factor:g})"]
           if factor != 1.0 else []),
+        *([f"pace: {drill.pace:g}x (the scenario's bakes, fault offsets and leak rates below are already "
+           "stretched for people)"] if drill.pace != 1.0 else []),
         f"load: {drill.load.users} users, {drill.load.rate_per_s:g} requests/s (Locust)",
         f"baseline: {drill.baseline_s:g} s, then the steady state must hold "
         f"(error rate <= {scenario.safety.steady_state.max_error_rate:.1%}, "

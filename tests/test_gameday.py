@@ -10,6 +10,7 @@ import pytest
 
 from harness.compression import compress
 from harness.pace import paced_scenario, slower_leak
+from harness.plan import describe_plan
 from harness.spec import load_drill, load_scenario
 from harness.spec_scenario import Release
 
@@ -74,6 +75,13 @@ def test_pace_stretches_offsets_and_slows_leaks_but_not_the_safety_net() -> None
                                                           (1, 10, 1), (False, 3, False)])
 def test_a_slower_leak_never_stops_leaking(flag: object, pace: float, expected: object) -> None:
     assert slower_leak(flag, pace) == expected
+
+
+def test_the_dry_run_names_the_pace_and_the_stretched_bake() -> None:
+    plan = describe_plan(load_drill(GAMEDAY / "bad-config-rollout.yaml"))
+    assert any(line.startswith("pace: 15x") for line in plan), plan
+    assert any("bake_s=300.0" in line for line in plan), plan
+    assert any(line.startswith("stops: after 3600 s") for line in plan), plan
 
 
 def test_pace_comes_before_compression() -> None:

@@ -138,9 +138,13 @@ def test_a_game_day_played_through_the_console_alone(browser: Browser, tmp_path:
                 expect(alice.locator("#act-help")).to_contain_text("Canary")
                 alice.select_option("#act-canary", canary)
                 submit(alice, "#f-act")
-                journal_has(run_dir, lambda e, a=action, c=canary: e.kind == "action.result"
-                            and e.data["action"] == a and e.data["nodes"] == (["web-1"] if c else
-                                                                                ["web-1", "web-2", "web-3"]))
+                asked = journal_has(run_dir, lambda e, a=action, c=canary: e.kind == "team.act"
+                                    and e.data["action"] == a and e.data["canary"] == (c or None))
+                result = journal_has(run_dir, lambda e, after=asked.seq: e.kind == "action.result"
+                                     and e.seq > after)
+                assert result.data["ok"], result.data
+                if canary:  # the canary first: that node only (everywhere then covers the rest)
+                    assert result.data["nodes"] == [canary], result.data
         expect(alice.locator("#timeline")).to_contain_text("kill-hung-workers on canary web-1")
         expect(alice.locator("#timeline")).to_contain_text("service restored", timeout=60_000)
         shots.take(alice, "restored")

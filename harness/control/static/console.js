@@ -158,7 +158,7 @@ async function submit(form) {
       toast(`${out.result.action}: ${out.result.detail}`, !out.result.ok);
     } else {
       const event = await api(`/v1/events/${kind}`, { by: state.me, ...formBody(kind, form) });
-      toast(`${event.kind} recorded at ${event.wall}`);
+      toast(`recorded at ${event.wall.slice(11, 19)} UTC: ${describe(event) || kind}`);
       if (kind === "update" || kind === "note") { form.reset(); if (kind === "update") $("update-next").value = "15"; }
     }
   } catch (error) {

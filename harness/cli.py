@@ -148,12 +148,15 @@ def run(drill_path: Path | None, autopilot: bool, keep: bool, runs_dir: Path | N
     options = RunOptions(runs_dir=runs_dir, autopilot=autopilot, keep=keep, seed=seed, listen=listen,
                          allow_remote=remote, drill_file=drill_path)
     if resume_ref is not None:
+        from harness.liveview import live_view
         from harness.resume import prepare_resume
 
         run_dir = _resume_dir(resume_ref, runs_dir or Path("runs"))
         the_run, journaled = prepare_resume(run_dir, options)
         console.print(f"resuming run {the_run.run_id}: {the_run.drill.title}  (run dir {the_run.run_dir})")
-        _finish(the_run.resume(journaled))
+        with live_view(the_run.journal, the_run.drill.targets, console):
+            result = the_run.resume(journaled)
+        _finish(result)
     assert drill_path is not None
     _start(_input_path(drill_path, "drill"), options, dry_run)
 
@@ -168,6 +171,7 @@ def _resume_dir(ref: str, runs_dir: Path) -> Path:
 
 
 def _start(drill_path: Path, options: RunOptions, dry_run: bool) -> None:
+    from harness.liveview import live_view
     from harness.runner import prepare_run
     from harness.spec import load_drill
 
@@ -185,7 +189,9 @@ def _start(drill_path: Path, options: RunOptions, dry_run: bool) -> None:
     if not options.autopilot:
         console.print("the team responds with `gamedrill ack|declare|update|act ...` from this directory, or in "
                       "the browser: `gamedrill console` prints the link (`--facilitator` for the facilitator's)")
-    _finish(the_run.execute())
+    with live_view(the_run.journal, the_run.drill.targets, console):  # the facilitator's view
+        result = the_run.execute()
+    _finish(result)
 
 
 def _finish(result: RunResult) -> NoReturn:

@@ -22,6 +22,7 @@ from harness.cliout import make_console
 from harness.control import Access, ControlClient, ControlError, Tokens, find_live_run
 from harness.errors import GamedrillError
 from harness.exitcodes import ExitCode
+from harness.spec_steps import INCIDENT_STATUSES
 from scorecards.policy import severity_table
 
 console = make_console()
@@ -122,16 +123,19 @@ def role(role_name: str, who: str, run_ref: str | None, runs_dir: Path, by: str)
 @click.option("--impact-pct", type=click.FloatRange(0, 100), default=None,
               help="share of requests failing, in % (checked against the measurements)")
 @click.option("--component", "components", multiple=True, help="an affected node (repeat for several)")
+@click.option("--status", "incident_status", type=click.Choice(INCIDENT_STATUSES), default=None,
+              help="the status page's state from this update on")
 @drill_options
 def update(text: str | None, impact: str, doing: str, next_update_s: int | None, impact_pct: float | None,
-           components: tuple[str, ...], run_ref: str | None, runs_dir: Path, by: str) -> None:
-    """Post a status update: impact, current action, next update time.
+           components: tuple[str, ...], incident_status: str | None, run_ref: str | None, runs_dir: Path,
+           by: str) -> None:
+    """Post a status update: impact, current action, next update time (and the status page's state).
 
     The scorecard fact-checks each update against what was measured when it was posted: a
     stated share (--impact-pct or "N %" in --impact), the components, "restored", and
     finished actions ("rolled back", "restarted") against what ran."""
-    _said(client_for(run_ref, runs_dir).update(by, impact, doing, next_update_s, text, impact_pct=impact_pct,
-                                               components=list(components) or None))
+    _said(client_for(run_ref, runs_dir).update(by, impact, doing, next_update_s, text, incident_status,
+                                               impact_pct=impact_pct, components=list(components) or None))
 
 
 @click.command()
@@ -246,11 +250,21 @@ def abort(reason: str, run_ref: str | None, runs_dir: Path, by: str) -> None:
 
 
 @click.command(name="console")
+@click.argument("run_arg", metavar="[RUN]", required=False)
 @click.option("--facilitator", is_flag=True, help="the facilitator's view (ground truth, faults, abort)")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="a finished run: serve it on this port")
 @drill_options
-def console_link(facilitator: bool, run_ref: str | None, runs_dir: Path, by: str) -> None:
-    """Print the link to the web console (the token rides in the #fragment) and the status page."""
-    run_dir = run_dir_for(run_ref, runs_dir)
+def console_link(run_arg: str | None, facilitator: bool, port: int, run_ref: str | None, runs_dir: Path,
+                 by: str) -> None:
+    """Print the link to the web console (the token rides in the #fragment) and the status page.
+
+    A finished RUN is served read-only instead (scorecard, status page, timeline) until Ctrl-C."""
+    run_dir = run_dir_for(run_arg or run_ref, runs_dir)
+    if not (run_dir / "control.json").exists() and (run_dir / "journal.jsonl").exists():
+        from harness.control.replay import serve_until_interrupted
+
+        serve_until_interrupted(run_dir, port, console.print)
+        return
     url = ControlClient.from_run_dir(run_dir).url  # also checks that the drill is live
     token = Tokens.read(run_dir).token_for(Access.FACILITATOR if facilitator else Access.TEAM)
     console.print(f"{url}/console#token={token}", markup=False, soft_wrap=True)

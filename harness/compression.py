@@ -20,13 +20,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from harness.pace import at_pace
 from harness.spec_drill import Drill, Targets
 from harness.spec_scenario import Scenario
 from harness.spec_steps import Pause, Update, WaitFor
 
 
 def compress(drill: Drill) -> Drill:
-    """The drill with its schedule divided by `drill.time_compression` (itself when 1)."""
+    """The drill at its pace (harness/pace.py), its schedule divided by `drill.time_compression`."""
+    drill = at_pace(drill)
     k = drill.time_compression
     if k == 1.0:
         return drill
@@ -37,7 +39,7 @@ def compress(drill: Drill) -> Drill:
         "inject_after_s": _div(drill.inject_after_s, k),
         "surprise_window_s": None if drill.surprise_window_s is None
         else (drill.surprise_window_s[0] / k, drill.surprise_window_s[1] / k),
-        "max_duration_s": drill.max_duration_s / k,
+        "max_duration_s": _div(drill.max_duration_s, k),
         "targets": Targets(**{name: _div(value, k) for name, value in drill.targets}),
         "responder": responder,
     })

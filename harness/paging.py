@@ -1,7 +1,9 @@
 """Paging: alerts and declared incidents sent to the webhooks a drill configures.
 
 Two bodies: Slack's incoming-webhook JSON (`text` plus a `blocks` section) and a plain JSON
-record of the event. Delivery runs on its own thread off a queue, so a slow or dead
+record of the event. Both carry the link to the incident room (`console_url`), never its
+token: whoever is paged gets the token from the facilitator (`gamedrill console`), and a
+chat channel's history is no place for a credential. Delivery runs on its own thread off a queue, so a slow or dead
 receiver never holds up the journal or the drill; every outcome is journaled, as
 `team.paged` or as `page.failed` with the error.
 """
@@ -37,14 +39,16 @@ def summary(event: Event, drill_title: str) -> str:
     return f"[drill] INCIDENT declared SEV{data.get('severity')}, commander {data.get('commander')} ({drill_title})"
 
 
-def body_for(webhook: Webhook, event: Event, run_id: str, drill_title: str) -> dict[str, Any]:
+def body_for(webhook: Webhook, event: Event, run_id: str, drill_title: str,
+             console_url: str | None = None) -> dict[str, Any]:
     text = summary(event, drill_title)
     if webhook.format == "slack":
+        context = f"run `{run_id}`" + (f" · <{console_url}|open the incident room>" if console_url else "")
         return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{text}*"}},
-                                         {"type": "context", "elements": [{"type": "mrkdwn",
-                                                                           "text": f"run `{run_id}`"}]}]}
+                                         {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]}]}
     return {"source": "gamedrill", "event": event.kind, "run_id": run_id, "drill": drill_title, "seq": event.seq,
-            "t_s": event.t_s, "wall": format_wall(event.wall), "summary": text, "data": dict(event.data)}
+            "t_s": event.t_s, "wall": format_wall(event.wall), "summary": text, "data": dict(event.data),
+            "console_url": console_url}
 
 
 class Pager:
@@ -52,6 +56,7 @@ class Pager:
 
     def __init__(self, journal: Journal, paging: Paging, run_id: str, drill_title: str) -> None:
         self.journal, self.paging, self.run_id, self.drill_title = journal, paging, run_id, drill_title
+        self.console_url: str | None = None  # set once the control API listens (no token: see the module doc)
         self._queue: queue.Queue[Event | None] = queue.Queue()
         self._thread = threading.Thread(target=self._deliver_all, name="pager", daemon=True)
 
@@ -80,7 +85,7 @@ class Pager:
 
     def _deliver(self, index: int, webhook: Webhook, event: Event) -> None:
         channel = f"webhooks[{index}]"
-        payload = json.dumps(body_for(webhook, event, self.run_id, self.drill_title)).encode()
+        payload = json.dumps(body_for(webhook, event, self.run_id, self.drill_title, self.console_url)).encode()
         request = urllib.request.Request(webhook.url, data=payload, method="POST",
                                          headers={"Content-Type": "application/json"})
         try:

@@ -39,6 +39,8 @@ def describe_plan(drill: Drill) -> list[str]:
         f"traffic enters at {scenario.stack.entry}, nodes {', '.join(scenario.stack.nodes)}",
         *([f"time compression: {factor:g}x (every schedule and target below is already divided by {factor:g})"]
           if factor != 1.0 else []),
+        *([f"pace: {drill.pace:g}x (the scenario's bakes, fault offsets and leak rates below are already "
+           "stretched for people)"] if drill.pace != 1.0 else []),
         f"load: {drill.load.users} users, {drill.load.rate_per_s:g} requests/s (Locust)",
         f"baseline: {drill.baseline_s:g} s, then the steady state must hold "
         f"(error rate <= {scenario.safety.steady_state.max_error_rate:.1%}, "
@@ -51,7 +53,7 @@ def describe_plan(drill: Drill) -> list[str]:
     lines += [f"alert {a.name}: {a.describe()}" for a in scenario.alerts]
     r = scenario.restoration
     lines.append(f"restored: error rate <= {r.max_error_rate:.1%} and p99 <= {r.max_p99_ms:g} ms for {r.window_s:g} s")
-    limit_s = min(drill.max_duration_s, scenario.safety.max_duration_s)
+    limit_s = drill.duration_limit_s
     lines.append(f"stops: after {limit_s:g} s, or when {scenario.safety.max_error_budget_burn:.0%} of requests "
                  "since the fault have failed; every fault is reverted either way")
     targets = {k: v for k, v in drill.targets.model_dump().items() if v is not None}

@@ -134,8 +134,8 @@ class Responder:
     def _update(self, step: Update) -> None:
         # The API promises the next update in whole seconds; round up rather than promise early.
         next_update_s = None if step.next_update_s is None else math.ceil(step.next_update_s)
-        self._client.update(step.by, step.impact, step.action, next_update_s, impact_pct=step.impact_pct,
-                            components=list(step.components) if step.components else None)
+        self._client.update(step.by, step.impact, step.action, next_update_s, status=step.status,
+                            impact_pct=step.impact_pct, components=list(step.components) if step.components else None)
 
     def _note(self, step: Note) -> None:
         self._client.note(step.by, step.text)

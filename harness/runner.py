@@ -24,6 +24,7 @@ from typing import Any
 from harness.compression import compress
 from harness.control import ControlClient, ControlServer, Tokens, create_app, issue_tokens
 from harness.control.server import ControlServerError, control_port
+from harness.control.statuspage import write_status_page
 from harness.drillsession import DrillSessionMixin
 from harness.faults import FaultContext, FaultStack
 from harness.faults.rollout import push
@@ -190,6 +191,7 @@ class Run(DrillSessionMixin):
                                             self.drill.load.rate_per_s)
         self.control = self._control_server(port)
         self.observer.write_files(self.control.url, tokens.facilitator, lambda s: self.backend.endpoint(s).port)
+        self.pager.console_url = f"{self.control.url}/console"
         self._ticker = threading.Thread(target=self._tick_loop, name="monitor-tick", daemon=True)
         self._ticker.start()
         load = self.drill.load
@@ -324,6 +326,7 @@ class Run(DrillSessionMixin):
         if self.control is not None:  # last: the consoles' streams end with run.finished
             _quietly(self.control.stop)
         _quietly(lambda: _write_scorecard(self.run_dir))
+        _quietly(lambda: write_status_page(self.run_dir, self.drill.title, self.drill.scenario.stack.nodes))
         self.journal.close()  # lets go of the writer's lock: the run is over
         if self.live is not None:
             self.live.release()
@@ -357,7 +360,7 @@ class Run(DrillSessionMixin):
         return Toxiproxy(int(port)) if port else None
 
     def _max_duration_s(self) -> float:
-        return min(self.drill.max_duration_s, self.drill.scenario.safety.max_duration_s)
+        return self.drill.duration_limit_s
 
     def _wait_until(self, t_s: float) -> None:
         self._stop.wait(max(0.0, t_s - self.journal.now_s()))

@@ -44,6 +44,10 @@ class ShopMix(SpecModel):
         return self
 
 
+# A game day can last the afternoon, never longer: past this a drill is a forgotten drill
+# (its faults, leases and load still running) rather than a long one.
+MAX_DRILL_DURATION_S = 12 * 3600
+
 MAX_USERS = 10_000  # simulated users of one Locust process
 MAX_RATE_PER_S = 10_000.0
 
@@ -142,9 +146,14 @@ class Drill(SpecModel):
     inject_after_s: Seconds | None = None  # fixed delay after the baseline...
     surprise_window_s: tuple[Seconds, Seconds] | None = None  # ...or a random one in [lo, hi]
     time_compression: float = Field(default=1.0, strict=True, ge=1.0, le=1000.0)  # 2.0: the schedule runs twice as fast
+    # Human pace: the scenario's bakes, fault offsets and leak rates stretched this many
+    # times, so people can still contain what a runbook contains in seconds (harness/pace.py).
+    pace: float = Field(default=1.0, strict=True, ge=1.0, le=100.0)
     team: Team
     targets: Targets = Field(default_factory=Targets)
-    max_duration_s: PositiveSeconds
+    # The drill's own limit; None: the scenario's safety.max_duration_s (a default the drill
+    # may raise up to MAX_DRILL_DURATION_S, or lower).
+    max_duration_s: PositiveSeconds | None = None
     paging: Paging = Field(default_factory=Paging)
     responder: tuple[ResponderStep, ...] = ()  # empty: people play the team
 
@@ -157,6 +166,11 @@ class Drill(SpecModel):
     def _consistent(self) -> Drill:
         raise_issues(self._schedule_issues() + self._responder_issues())
         return self
+
+    @property
+    def duration_limit_s(self) -> float:
+        """When the drill stops by itself: its own max_duration_s, else the scenario's."""
+        return self.scenario.safety.max_duration_s if self.max_duration_s is None else self.max_duration_s
 
     def inject_delay_s(self, rng: random.Random) -> float:
         """Seconds after the baseline at which to inject (drawn from the window if there is one)."""
@@ -172,9 +186,10 @@ class Drill(SpecModel):
                 issues.append((("surprise_window_s",), "give inject_after_s or surprise_window_s, not both"))
             if lo > hi:
                 issues.append((("surprise_window_s",), f"the window starts after it ends ([{lo}, {hi}])"))
-        limit_s = self.scenario.safety.max_duration_s
-        if self.max_duration_s > limit_s:
-            issues.append((("max_duration_s",), f"above the scenario's safety.max_duration_s ({limit_s:g})"))
+        if self.duration_limit_s > MAX_DRILL_DURATION_S:
+            where = ("max_duration_s",) if self.max_duration_s is not None else ("scenario",)
+            issues.append((where, f"{self.duration_limit_s:g} s is longer than a drill may last "
+                                  f"({MAX_DRILL_DURATION_S:g} s, {MAX_DRILL_DURATION_S // 3600} h)"))
         return issues
 
     def _responder_issues(self) -> list[Issue]:

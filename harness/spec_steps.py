@@ -22,6 +22,9 @@ from harness.yamlsrc import FieldPath
 
 Role = Literal["commander", "comms", "scribe", "ops"]
 ROLES: tuple[str, ...] = get_args(Role)
+# The incident's state on the status page, as a status update sets it (the statuspage.io words).
+IncidentStatus = Literal["investigating", "identified", "monitoring", "resolved"]
+INCIDENT_STATUSES: tuple[str, ...] = get_args(IncidentStatus)
 CHANGE_KINDS: tuple[str, ...] = get_args(ChangeKind)
 PERSON_FIELDS = ("by", "commander", "who")  # step fields that name a team member
 
@@ -87,6 +90,7 @@ class Update(Step):
     next_update_s: PositiveSeconds | None = None
     impact_pct: float | None = Field(default=None, ge=0, le=100)  # structured impact, fact-checked
     components: tuple[NodeName, ...] | None = None
+    status: IncidentStatus | None = None  # the status page's state from this update on
 
 
 class Note(Step):

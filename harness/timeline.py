@@ -68,7 +68,8 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "team.ack": "by",
     "team.declare": "by, severity, commander",
     "team.role": "by, role, who",
-    "team.update": "by, impact, action, next_update_s, text, impact_pct, components",
+    "team.update": "by, impact, action, next_update_s, text, impact_pct, components, status (investigating | "
+                   "identified | monitoring | resolved: the status page's state)",
     "team.note": "by, text",
     "team.suspect": "by, change",
     "team.scope": "by, nodes",

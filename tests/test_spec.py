@@ -224,9 +224,9 @@ def test_bad_scenario_lines(tmp_path: Path, line: int, new: str, expected: str) 
                  "8:1: surprise_window_s: give inject_after_s or surprise_window_s, not both\n"
                  "{path}:8:1: surprise_window_s: the window starts after it ends ([10.0, 5.0])",
                  id="inject-twice"),
-    pytest.param(7, "max_duration_s: 600",
-                 "7:1: max_duration_s: above the scenario's safety.max_duration_s (120)",
-                 id="longer-than-safe"),
+    pytest.param(7, "max_duration_s: 50000",
+                 "7:1: max_duration_s: 50000 s is longer than a drill may last (43200 s, 12 h)",
+                 id="longer-than-a-drill-may-last"),
     pytest.param(4, "scenario: missing.yaml", "4:1: scenario: no such file: {dir}/missing.yaml",
                  id="missing-scenario-file"),
 ])
@@ -234,6 +234,15 @@ def test_bad_drill_lines(tmp_path: Path, line: int, new: str, expected: str) -> 
     _, drill_path = write_pair(tmp_path, drill=edit(DRILL, line, new))
     assert problems_of(drill_path) == f"{drill_path}:{expected}".format(
         path=drill_path, dir=tmp_path).splitlines()
+
+
+def test_the_drill_decides_its_duration_the_scenario_gives_the_default(tmp_path: Path) -> None:
+    _, drill_path = write_pair(tmp_path, drill=edit(DRILL, 7, "max_duration_s: 3600"))
+    assert load_drill(drill_path).duration_limit_s == 3600  # above the scenario's 120: the drill raises it
+    _, drill_path = write_pair(tmp_path, drill=edit(DRILL, 7, "# no limit of its own"))
+    drill = load_drill(drill_path)
+    assert drill.max_duration_s is None and drill.duration_limit_s == 120
+    assert "stops: after 120 s" in "\n".join(describe_plan(drill))
 
 
 def test_errors_in_the_scenario_name_the_scenario_file(tmp_path: Path) -> None:

@@ -82,10 +82,10 @@ class ControlClient:
         return self._event("role", by=by, role=role, who=who)
 
     def update(self, by: str, impact: str, action: str, next_update_s: int | None = None,
-               text: str | None = None, impact_pct: float | None = None,
+               text: str | None = None, status: str | None = None, impact_pct: float | None = None,
                components: list[str] | None = None) -> Event:
         return self._event("update", by=by, impact=impact, action=action, next_update_s=next_update_s, text=text,
-                           impact_pct=impact_pct, components=components)
+                           impact_pct=impact_pct, components=components, **({"status": status} if status else {}))
 
     def note(self, by: str, text: str) -> Event:
         return self._event("note", by=by, text=text)

@@ -29,6 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from harness.control.auth import Access, Credentials, Tokens, require
 from harness.control.models import EventOut
 from harness.control.server import is_loopback
+from harness.control.statuspage import status_view
 from harness.drillsession import FACILITATOR_ONLY
 from harness.session import DrillSession
 from harness.timeline import Event, format_wall
@@ -76,6 +77,14 @@ def add_console(app: FastAPI, session: DrillSession, tokens: Tokens) -> None:
         updates = [e for e in session.journal_events(0, facilitator=False) if e.kind == "team.update"]
         return [{"wall": format_wall(e.wall), "impact": e.data.get("impact"), "action": e.data.get("action"),
                  "next_update_s": e.data.get("next_update_s")} for e in updates]
+
+    @router.get("/public/status", summary="The status page: incident state, components, update history")
+    def public_status(request: Request, credentials: Credentials) -> dict[str, Any]:
+        client = request.client.host if request.client else ""
+        if not is_loopback(client):
+            team(credentials)
+        events = session.journal_events(0, facilitator=False)
+        return status_view(events, session.meta()["nodes"]).as_json()
 
     app.include_router(router)
 

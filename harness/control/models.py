@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, StringConstraints
 
 from harness.session import TeamEventKind
-from harness.spec_steps import Role, change_reference
+from harness.spec_steps import IncidentStatus, Role, change_reference
 from harness.timeline import Event, format_wall
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -67,6 +67,14 @@ class UpdateBody(TeamEventBody):
     # Structured impact, fact-checked against the measurements by the scorecard.
     impact_pct: float | None = Field(default=None, ge=0, le=100, description="share of requests failing, in %")
     components: list[Node] | None = Field(default=None, max_length=64, description="the nodes affected")
+    status: IncidentStatus | None = None  # investigating, identified, monitoring, resolved (the status page)
+
+    def event_data(self) -> dict[str, Any]:
+        data = super().event_data()
+        for optional in ("status", "impact_pct", "components"):  # an update that keeps the status page's
+            if data.get(optional) is None:  # state, or states no structured impact, says nothing of them
+                data.pop(optional, None)
+        return data
 
 
 class NoteBody(TeamEventBody):

@@ -5,6 +5,7 @@ drill carries on."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -101,6 +102,13 @@ responder:
     plain = [body for path, body in receiver.received if path == "/json"]
     assert slack and slack[0]["text"].startswith("[drill] ALERT high-error-rate")
     assert slack[0]["blocks"][0]["type"] == "section", "Slack's block layout"
+    console_url = plain[0]["console_url"]  # the control API's, read back from the run's own console link
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/console", console_url), console_url
+    context = slack[0]["blocks"][1]["elements"][0]["text"]
+    assert f"<{console_url}|open the incident room>" in context, context
+    tokens = json.loads((result.run_dir / "tokens.json").read_text())
+    everything = json.dumps(receiver.received)
+    assert not [name for name, token in tokens.items() if str(token) in everything], "a token was paged"
     assert any(b["text"].startswith("[drill] INCIDENT declared SEV1, commander alice") for b in slack)
     first = plain[0]
     assert first["event"] == "alert.fired" and first["seq"] == alert.seq and first["run_id"] == result.run_id

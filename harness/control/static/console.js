@@ -2,7 +2,31 @@
 // header; the journal and the SLO come back over one Server-Sent Events stream.
 "use strict";
 
-const SLO_POINTS = 120; // two minutes of one-second samples
+// What each choice does, shown where it is chosen: mechanics only, never which one is right.
+const ACTION_HELP = {
+  "restart": "Restart whole nodes one after the other (a rolling restart). Canary: that node only.",
+  "isolate": "Take nodes out of the load balancer (weight 0); they keep running for inspection. Canary: the node to isolate (or params nodes=web-1,web-2).",
+  "restore": "Put isolated nodes back into the load balancer (weight 1, or params weight=N). Canary: that node only.",
+  "rollback-release": "Deploy the previous release again. Canary: that node first, the others keep theirs.",
+  "rollback-config": "Push the previous config again. Canary: that node first, the others keep theirs.",
+  "rollback-script": "Put the previous per-request script back. Canary: that node first, the others keep theirs.",
+  "pause-rollout": "Stop the staged rollouts still baking (params kind=config|script|release to pick one). Canary: only the rollouts whose next stage would reach that node.",
+  "kill-hung-workers": "Kill workers spinning at high CPU; their master starts fresh ones. Canary: that node only.",
+  "flag-on": "Turn a feature flag on, node by node (params flag=NAME; default serve_cached_stock: stock from the cache). Canary: that node only.",
+  "flag-off": "Turn a feature flag off again (params flag=NAME). Canary: that node only.",
+};
+const ROLE_HELP = {
+  commander: "Coordinates: decides, delegates, keeps one plan; leaves the typing to others.",
+  comms: "Writes the status updates, and posts the next one when promised.",
+  scribe: "Keeps the record: notes, suspects, what was tried and when.",
+  ops: "Runs the actions the commander asks for, one node first.",
+};
+const SEVERITY_HELP = {
+  1: "SEV1: at least half of the requests failing (or a fifth for 10 minutes); first update within 5 min, then every 20.",
+  2: "SEV2: at least 10% failing; first update within 10 min, then every 30.",
+  3: "SEV3: at least 1% failing; first update within 30 min, then every 60.",
+  4: "SEV4: less; first update within 60 min.",
+};
 const PHASES = [
   ["detect", "alert.fired"], ["acknowledge", "team.ack"], ["declare", "team.declare"],
   ["first_update", "team.update"], ["mitigate", "restoration.detected"], ["resolve", "team.resolve"],
@@ -13,7 +37,8 @@ const TARGET_OF = { detect: "detect_s", acknowledge: "ack_s", declare: "declare_
 const state = {
   token: null, me: null, meta: null, lastSeq: 0, over: false,
   firing: new Map(), faults: new Map(), targets: {}, faultAt: null, reached: {}, now: 0,
-  series: { errors: [], p99: [], nodes: {} },
+  windows: [], chartPending: false,
+  incident: { severity: null, commander: null, declaredAt: null, roles: {}, status: null, ackBy: null, ackAt: null },
 };
 
 const $ = (id) => document.getElementById(id);
@@ -99,6 +124,7 @@ function formBody(kind, form) {
       const minutes = Number(value("next_update_min"));
       const body = { impact: value("impact"), action: value("action") };
       if (minutes > 0) body.next_update_s = Math.round(minutes * 60);
+      if (value("status")) body.status = value("status");
       return body;
     }
     case "note": return { text: value("text") };
@@ -132,8 +158,8 @@ async function submit(form) {
       toast(`${out.result.action}: ${out.result.detail}`, !out.result.ok);
     } else {
       const event = await api(`/v1/events/${kind}`, { by: state.me, ...formBody(kind, form) });
-      toast(`${event.kind} recorded at ${event.wall}`);
-      if (kind === "update" || kind === "note") form.reset();
+      toast(`recorded at ${event.wall.slice(11, 19)} UTC: ${describe(event) || kind}`);
+      if (kind === "update" || kind === "note") { form.reset(); if (kind === "update") $("update-next").value = "15"; }
     }
   } catch (error) {
     toast(`${kind}: ${error.message}`, true);
@@ -159,10 +185,19 @@ function drawMeta(meta) {
   $("declare-severity").value = "2";
   fillSelect($("role-role"), meta.roles);
   fillSelect($("act-action"), meta.actions);
+  $("members").replaceChildren(...(meta.members || []).map((m) => element("option", { value: m })));
+  const help = () => {
+    $("act-help").textContent = ACTION_HELP[$("act-action").value] || "";
+    $("role-help").textContent = ROLE_HELP[$("role-role").value] || "";
+    $("declare-help").textContent = SEVERITY_HELP[$("declare-severity").value] || "";
+  };
+  for (const id of ["act-action", "role-role", "declare-severity"]) $(id).addEventListener("change", help);
+  state.help = help;
   fillSelect($("act-canary"), ["", ...meta.nodes], ["every node", ...meta.nodes]);
   $("scope-nodes").replaceChildren(...meta.nodes.map((node) => element("label", { class: "inline" },
     element("input", { type: "checkbox", value: node, name: "nodes" }), node)));
   $("facilitator").hidden = meta.access !== "facilitator";
+  help();
 }
 
 function clock(seconds) {
@@ -175,26 +210,28 @@ function describe(event) {
   const d = event.data;
   switch (event.kind) {
     case "alert.fired": return `ALERT ${d.name}${d.node ? ` on ${d.node}` : ""}: ${d.metric} ${d.value} ${d.op} ${d.threshold}`;
-    case "alert.cleared": return `alert ${d.name} cleared`;
+    case "alert.cleared": return `alert ${d.name} cleared${d.node ? ` on ${d.node}` : ""}`;
     case "restoration.detected": return `service restored (healthy since ${clock(d.window_start_t_s)})`;
-    case "slo.breached": return `SLO breached${d.relapse ? " again (relapse)" : ""}`;
+    case "slo.breached": return d.relapse ? "the shop is failing again after recovering" : "customers are affected";
     case "team.declare": return `${d.by} declared SEV${d.severity}, commander ${d.commander}`;
-    case "team.update": return `${d.by}: update: ${d.impact} / ${d.action}`;
+    case "team.update": return `${d.by} posted an update${d.status ? ` (${d.status})` : ""}: ${d.impact} / ${d.action}`;
     case "team.act": return `${d.by} ran ${d.action}${d.canary ? ` on canary ${d.canary}` : " on every node"}`;
-    case "action.result": return `${d.action}: ${d.ok ? "" : "FAILED "}${d.detail}`;
-    case "team.role": return `${d.by}: ${d.who} is ${d.role}`;
+    case "action.result": return `${d.action} ${d.ok ? "done" : "FAILED"}: ${d.detail}`;
+    case "team.role": return `${d.who} is ${d.role} (named by ${d.by})`;
     case "team.suspect": return `${d.by} suspects ${d.change}`;
-    case "team.scope": return `${d.by}: affected ${d.nodes.join(", ")}`;
-    case "team.note": return `${d.by}: ${d.text}`;
+    case "team.scope": return `${d.by} says the affected nodes are ${d.nodes.join(", ")}`;
+    case "team.note": return `${d.by} noted: ${d.text}`;
     case "team.escalate": return `${d.by} escalated to ${d.to}`;
-    case "team.ack": return `${d.by} acknowledged`;
+    case "team.ack": return `${d.by} acknowledged the page`;
     case "team.resolve": return `${d.by} resolved the incident`;
-    case "team.paged": return `paged ${d.channel} (${d.trigger})`;
-    case "page.failed": return `page to ${d.channel} FAILED: ${d.error}`;
+    case "team.paged": return `the on-call channel was paged (${d.trigger === "team.declare" ? "the declaration" : "the alert"})`;
+    case "page.failed": return `a page could not be delivered: ${d.error}`;
     case "fault.injected": return `fault ${d.type} injected (lease ${d.ttl_s} s)`;
     case "fault.reverted": return `fault ${d.type} reverted (${d.how})`;
+    case "safety.tripped": return `a safety limit stopped the drill (${d.limit})`;
+    case "run.aborted": return `the drill was stopped: ${d.reason}`;
     case "run.finished": return `drill over: ${d.outcome}`;
-    default: return event.kind;
+    default: return null;
   }
 }
 
@@ -203,15 +240,19 @@ const TIMELINE_KINDS = /^(alert|team|action|restoration|slo\.breached|fault|page
 function onJournal(event) {
   state.lastSeq = Math.max(state.lastSeq, event.seq);
   const d = event.data;
-  if (TIMELINE_KINDS.test(event.kind)) {
+  if (event.kind === "slo.window") { state.windows.push(d); scheduleCharts(); return; } // the charts' history
+  const words = TIMELINE_KINDS.test(event.kind) ? describe(event) : null;
+  if (words) {
     const kindClass = event.kind.startsWith("alert") ? "alert" : event.kind.startsWith("team") ? "team" : "";
     $("timeline").prepend(element("li", { class: kindClass, "data-kind": event.kind, "data-seq": String(event.seq) },
-      element("span", { class: "t" }, clock(event.t_s)), describe(event)));
+      element("span", { class: "t" }, clock(event.t_s)), words));
   }
+  noteIncident(event);
   if (event.kind === "alert.fired") state.firing.set(`${d.name}@${d.node || ""}`, event);
   if (event.kind === "alert.cleared") state.firing.delete(`${d.name}@${d.node || ""}`);
   if (event.kind === "team.update") {
     $("updates").prepend(element("li", {}, element("span", { class: "t" }, event.wall.slice(11, 19)),
+      d.status ? element("span", { class: "status" }, `[${d.status}] `) : "",
       element("strong", {}, d.impact), ` ${d.action}`,
       d.next_update_s ? element("span", { class: "muted" }, ` (next update in ${Math.round(d.next_update_s / 60)} min)`) : ""));
   }
@@ -233,12 +274,46 @@ function onJournal(event) {
   }
   if (!state.over && (event.kind === "action.result" || event.kind === "change.pushed")) refreshChanges();
   drawBanner();
+  drawIncident();
   drawFacilitator();
+}
+
+// ---- the incident header: what the team has said so far --------------------------------
+
+function noteIncident(event) {
+  const d = event.data, inc = state.incident;
+  switch (event.kind) {
+    case "team.ack": if (inc.ackBy === null) { inc.ackBy = d.by; inc.ackAt = event.t_s; } break;
+    case "team.declare":
+      inc.severity = d.severity; inc.commander = d.commander; inc.roles.commander = d.commander;
+      if (inc.declaredAt === null) inc.declaredAt = event.t_s;
+      if (inc.status === null) inc.status = "investigating";
+      break;
+    case "team.role": inc.roles[d.role] = d.who; if (d.role === "commander") inc.commander = d.who; break;
+    case "team.update": inc.status = d.status || inc.status || "investigating"; break;
+    case "team.resolve": inc.status = "resolved"; break;
+    default: break;
+  }
+}
+
+function drawIncident() {
+  const inc = state.incident;
+  $("inc-status").textContent = inc.status || "no incident";
+  $("inc-status").dataset.status = inc.status || "none";
+  $("inc-severity").textContent = inc.severity === null ? "-" : `SEV${inc.severity}`;
+  $("inc-commander").textContent = inc.commander || "-";
+  const roles = Object.entries(inc.roles).filter(([role]) => role !== "commander");
+  $("inc-roles").textContent = roles.length ? roles.map(([role, who]) => `${role} ${who}`).join(", ") : "-";
+  $("inc-since").textContent = inc.declaredAt === null ? "not yet" : `${clock(Math.max(0, state.now - inc.declaredAt))} ago`;
+  const firing = state.firing.size > 0;
+  $("inc-ack").textContent = inc.ackBy !== null ? `acknowledged by ${inc.ackBy} at ${clock(inc.ackAt)}`
+    : firing ? "paging, not acknowledged" : "-";
 }
 
 function drawBanner() {
   const firing = [...state.firing.values()];
-  $("page-banner").hidden = firing.length === 0 || state.over;
+  // An acknowledgement silences the page for everyone: someone has it (the header says who).
+  $("page-banner").hidden = firing.length === 0 || state.over || state.incident.ackBy !== null;
   $("page-text").textContent = firing.map((e) => describe(e)).join("; ");
   $("alerts-firing").textContent = firing.length ? `firing: ${firing.map((e) => e.data.name).join(", ")}` : "no alert firing";
 }
@@ -251,42 +326,62 @@ function showState(text) {
 const SVG = "http://www.w3.org/2000/svg";
 const PALETTE = ["#0969da", "#8250df", "#bf3989", "#1a7f37", "#bc4c00"];
 
-function polyline(svg, values, max, cssClass, colour) {
+function polyline(svg, points, tMax, max, cssClass, colour) {
   const width = 300, height = 80;
-  const offset = SLO_POINTS - values.length; // the newest sample at the right edge
-  const points = values.map((v, i) => `${((offset + i) / (SLO_POINTS - 1)) * width},${height - (Math.min(v, max) / max) * height}`);
   const line = document.createElementNS(SVG, "polyline");
   line.setAttribute("class", cssClass);
-  line.setAttribute("points", points.join(" "));
+  line.setAttribute("points", points.map(([t, v]) => `${(t / tMax) * width},${height - (Math.min(v, max) / max) * height}`).join(" "));
   if (colour) line.setAttribute("stroke", colour);
   svg.append(line);
 }
 
-function drawChart(svg, overall, perNode, ceiling) {
-  const max = Math.max(ceiling, ...overall, ...Object.values(perNode).flat());
+function drawChart(svg, legend, overall, perNode, limit) {
+  const tMax = Math.max(10, ...overall.map(([t]) => t));
+  const values = [...overall, ...Object.values(perNode).flat()].map(([, v]) => v);
+  const max = Math.max(limit * 1.5, ...values);
   svg.replaceChildren();
-  Object.values(perNode).forEach((values, i) => polyline(svg, values, max, "node", PALETTE[i % PALETTE.length]));
-  polyline(svg, overall, max, "overall");
+  Object.values(perNode).forEach((points, i) => polyline(svg, points, tMax, max, "node", PALETTE[i % PALETTE.length]));
+  polyline(svg, overall, tMax, max, "overall");
+  polyline(svg, [[0, limit], [tMax, limit]], tMax, max, "limit");
+  const swatch = (colour, cls = "") => {
+    const box = element("span", { class: `swatch ${cls}` });
+    if (colour) box.style.background = colour; // CSSOM, not a style attribute: the page's CSP allows it
+    return box;
+  };
+  legend.replaceChildren(element("span", {}, swatch("#24292f"), "all nodes"),
+    ...Object.keys(perNode).map((node, i) => element("span", { "data-series": node }, swatch(PALETTE[i % PALETTE.length]), node)),
+    element("span", {}, swatch("", "dashed"), limit < 1 ? `${limit * 100}% line` : `${limit} ms line`));
 }
 
-function push(series, value) {
-  series.push(value ?? 0);
-  if (series.length > SLO_POINTS) series.shift();
+// One redraw per frame, however many windows arrive (the backlog of a long drill comes at once).
+function scheduleCharts() {
+  if (state.chartPending) return;
+  state.chartPending = true;
+  requestAnimationFrame(() => { state.chartPending = false; drawCharts(); });
+}
+
+function drawCharts() {
+  const errors = [], p99 = [], nodes = {};
+  for (const w of state.windows) {
+    const t = w.start_t_s;
+    errors.push([t, w.requests ? w.failures / w.requests : 0]);
+    p99.push([t, w.p99_ms ?? 0]);
+    for (const [node, [requests, failures]] of Object.entries(w.nodes || {})) {
+      (nodes[node] ||= []).push([t, requests ? failures / requests : 0]);
+    }
+  }
+  drawChart($("chart-errors"), $("legend-errors"), errors, nodes, 0.05);
+  drawChart($("chart-p99"), $("legend-p99"), p99, {}, 500);
+  const last = state.windows[state.windows.length - 1];
+  $("errors-range").textContent = last ? `(0:00 to ${clock(last.start_t_s + 1)})` : "";
+  $("p99-range").textContent = $("errors-range").textContent;
 }
 
 function onSlo(status) {
   state.now = status.t_s;
   $("clock").textContent = clock(status.t_s);
-  push(state.series.errors, status.overall.error_rate);
-  push(state.series.p99, status.overall.p99_ms);
-  const errorsByNode = {}, p99ByNode = {};
   const rows = [];
   for (const [node, view] of Object.entries(status.nodes)) {
-    const s = (state.series.nodes[node] ||= { errors: [], p99: [] });
-    push(s.errors, view.error_rate);
-    push(s.p99, view.p99_ms);
-    errorsByNode[node] = s.errors;
-    p99ByNode[node] = s.p99;
     const bad = view.error_rate > 0.05 || view.probe_ok === false;
     rows.push(element("tr", { "data-node": node }, element("td", {}, node), element("td", {}, String(view.requests)),
       element("td", {}, String(view.failures)), element("td", {}, view.p99_ms === null ? "-" : String(view.p99_ms)),
@@ -294,8 +389,7 @@ function onSlo(status) {
       element("td", { class: bad ? "bad" : "ok" }, `${(view.error_rate * 100).toFixed(1)} %`)));
   }
   $("nodes").tBodies[0].replaceChildren(...rows);
-  drawChart($("chart-errors"), state.series.errors, errorsByNode, 0.05);
-  drawChart($("chart-p99"), state.series.p99, p99ByNode, 100);
+  drawIncident();
   drawFacilitator();
 }
 

@@ -34,6 +34,7 @@ from typing import Any
 
 from harness.errors import LoadError
 from harness.load_schedule import Arrivals, ArrivalSchedule, in_flight_limit
+from harness.slo import Sample
 from harness.spec_drill import ShopMix
 from harness.stack import procfs
 from harness.waiting import WaitTimeout, wait_until
@@ -91,6 +92,13 @@ class GeneratorStatus:
     mono: float
     in_flight: int
     overdue: int
+
+
+def sample_of(record: RequestRecord, origin_mono: float) -> Sample:
+    """The monitor's view of a record: at its intended start on the drill clock (Locust stamps
+    CLOCK_MONOTONIC, which every process on the machine shares), waited for from there."""
+    return Sample(record.intended - origin_mono, record.customer_latency_ms, record.ok, record.node,
+                  sent=record.sent, lag_s=record.lag_s)
 
 
 def read_records(path: Path) -> list[RequestRecord]:

@@ -220,6 +220,10 @@ def status(run_ref: str | None, runs_dir: Path, by: str) -> None:
                   f"{overall['requests']} requests, error rate {overall['error_rate']:.1%}, "
                   f"p99 {overall['p99_ms']} ms; alerts firing: {', '.join(view['alerts_firing']) or 'none'}",
                   markup=False)
+    load = view.get("load")
+    if load:
+        console.print(f"load: {load['offered_per_s']:g} arrivals/s offered, {load['achieved_per_s']:g}/s sent on "
+                      f"time (open loop; the {load['window_s']:g} s that have all reported)", markup=False)
     table = Table("node", "requests", "errors", "error rate", "p99 ms", "probe")
     for node, row in view["nodes"].items():
         probe = {True: "ok", False: "FAILING", None: "-"}[row["probe_ok"]]

@@ -54,7 +54,7 @@ class DrillSessionMixin:
             targets=drill.targets.model_dump(mode="json"), truth=scenario.truth.model_dump(mode="json"),
             load=drill.load.model_dump(mode="json"), team=drill.team.model_dump(mode="json"),
             nodes=list(scenario.stack.nodes), time_compression=drill.time_compression,
-            max_duration_s=min(drill.max_duration_s, scenario.safety.max_duration_s),
+            max_duration_s=drill.duration_limit_s,
             drill_file=str(drill_file.resolve()) if drill_file else None)
 
     def record(self, kind: TeamEventKind, by: str, data: dict[str, Any]) -> Event:

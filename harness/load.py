@@ -6,6 +6,12 @@ process group with an inherited pipe; the locustfile writes one JSON line per re
 it, and a reader thread here parses the lines into `RequestRecord`s, appends them to
 `<run_dir>/metrics/requests.jsonl` and hands each to `on_record`. Locust always runs with
 `--run-time`, so a forgotten generator still stops by itself.
+
+The load is open-loop (see `harness.locustfile`): every arrival of the schedule is one
+record carrying its intended start, so a hung stack shows as failures at the offered rate,
+never as fewer requests. The stream also carries the generator's own lines (`kind`:
+gen.started with the schedule's origin, gen.status with what is in flight); those are kept
+here as `origin_mono` and `status`, not written to requests.jsonl.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from types import TracebackType
 from typing import Any
 
 from harness.errors import LoadError
+from harness.load_schedule import Arrivals, ArrivalSchedule, in_flight_limit
+from harness.slo import Sample
 from harness.spec_drill import ShopMix
 from harness.stack import procfs
 from harness.waiting import WaitTimeout, wait_until
@@ -40,7 +48,8 @@ READ_CHUNK = 1 << 16
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request as Locust saw it; `mono` is the start on CLOCK_MONOTONIC (system-wide)."""
+    """One arrival as Locust saw it; `mono` is the actual start, `intended` the schedule's,
+    both on CLOCK_MONOTONIC (system-wide). `latency_ms` runs from the actual start."""
 
     mono: float
     wall: float
@@ -48,27 +57,78 @@ class RequestRecord:
     status: int  # 0: no response (refused, reset, timed out)
     ok: bool  # status < 500 and no transport error; a 404 for a delisted sku is ok
     node: str | None  # X-Served-By
-    name: str  # browse | product | checkout
+    name: str  # browse | product | checkout | arrival (timed out or not sent)
     error: str | None
+    intended: float = 0.0  # 0: a record from before open-loop load (read as `mono`)
+    sent: bool = True  # False: the generator's in-flight limit was reached, nothing was sent
+
+    def __post_init__(self) -> None:
+        if not self.intended:
+            object.__setattr__(self, "intended", self.mono)
+
+    @property
+    def lag_s(self) -> float:
+        """How late the generator started the request (CPU starvation shows here)."""
+        return max(0.0, self.mono - self.intended)
+
+    @property
+    def customer_latency_ms(self) -> float:
+        """From the customer's arrival (the intended start) to the answer."""
+        return self.latency_ms + self.lag_s * 1000
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> RequestRecord:
         return cls(mono=float(raw["mono"]), wall=float(raw["wall"]), latency_ms=float(raw["latency_ms"]),
                    status=int(raw["status"]), ok=bool(raw["ok"]), node=raw.get("node"), name=str(raw["name"]),
-                   error=raw.get("error"))
+                   error=raw.get("error"), intended=float(raw.get("intended") or 0.0),
+                   sent=bool(raw.get("sent", True)))
+
+
+@dataclass(frozen=True)
+class GeneratorStatus:
+    """The generator's own view, every half second: requests in flight, and those stuck past
+    their timeout (the harness counts them as failures: they never produced a record yet)."""
+
+    mono: float
+    in_flight: int
+    overdue: int
+
+
+def sample_of(record: RequestRecord, origin_mono: float) -> Sample:
+    """The monitor's view of a record: at its intended start on the drill clock (Locust stamps
+    CLOCK_MONOTONIC, which every process on the machine shares), waited for from there."""
+    return Sample(record.intended - origin_mono, record.customer_latency_ms, record.ok, record.node,
+                  sent=record.sent, lag_s=record.lag_s)
+
+
+def read_records(path: Path) -> list[RequestRecord]:
+    """The request records of a requests.jsonl; unreadable lines (a torn last one) are skipped."""
+    records = []
+    with path.open("rb") as handle:
+        for line in handle:
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                raw = json.loads(line)
+                if "kind" not in raw:
+                    records.append(RequestRecord.from_json(raw))
+    return records
 
 
 class LoadGenerator:
     """Locust load on the shop at `127.0.0.1:host_port`, bounded by `max_s`; see the module docstring."""
 
-    def __init__(self, host_port: int, users: int, rate_per_s: float, run_dir: Path,
+    def __init__(self, host_port: int, users: int | None, rate_per_s: float, run_dir: Path,
                  on_record: Callable[[RequestRecord], object], max_s: float, mix: ShopMix | None = None,
                  timeout_s: float = 1.0, locustfile: Path = LOCUSTFILE,
-                 paths: Mapping[str, float] | None = None) -> None:
-        for name, value in (("users", users), ("rate_per_s", rate_per_s), ("max_s", max_s), ("timeout_s", timeout_s)):
+                 paths: Mapping[str, float] | None = None, ramp_s: float = 0.0,
+                 arrivals: Arrivals = "constant") -> None:
+        for name, value in (("users", 1 if users is None else users), ("rate_per_s", rate_per_s), ("max_s", max_s),
+                            ("timeout_s", timeout_s)):
             if not value > 0:
                 raise ValueError(f"{name} must be above 0, got {value!r}")
-        self.host_port, self.users, self.rate_per_s, self.max_s = host_port, users, rate_per_s, max_s
+        self.schedule = ArrivalSchedule(rate_per_s, ramp_s, arrivals)  # checks ramp_s and arrivals
+        # `users` is a floor: the generator always allows every arrival of one timeout in flight.
+        self.in_flight_limit = in_flight_limit(rate_per_s, timeout_s, users)
+        self.host_port, self.rate_per_s, self.max_s = host_port, rate_per_s, max_s
         self.mix, self.timeout_s, self.locustfile = mix or ShopMix(), timeout_s, locustfile
         self.paths = dict(paths) if paths else None  # any stack: weighted GETs instead of the shop user
         self.run_dir, self.on_record = run_dir, on_record
@@ -82,6 +142,8 @@ class LoadGenerator:
         self._bad_lines = 0
         self._callback_errors = 0
         self._stopped = False
+        self.origin_mono: float | None = None  # the schedule's origin (gen.started)
+        self.status: GeneratorStatus | None = None
 
     # ---- public surface -------------------------------------------------------------
 
@@ -100,8 +162,8 @@ class LoadGenerator:
     def command(self) -> list[str]:
         return [
             sys.executable, "-m", "locust", "-f", str(self.locustfile.resolve()), "--headless",
-            "--host", f"http://127.0.0.1:{self.host_port}", "-u", str(self.users),
-            "-r", str(self.users),  # every user running within about a second
+            # One user is the pacer of the whole population (open loop); the ramp is the schedule's.
+            "--host", f"http://127.0.0.1:{self.host_port}", "-u", "1", "-r", "1",
             "--run-time", f"{math.ceil(self.max_s)}s", "--only-summary", "--exit-code-on-error", "0",
             "--loglevel", "WARNING",
         ]
@@ -178,6 +240,9 @@ class LoadGenerator:
         env.update(
             GAMEDRILL_RECORD_FD=str(write_fd),
             GAMEDRILL_RATE_PER_S=repr(self.rate_per_s),
+            GAMEDRILL_RAMP_S=repr(self.schedule.ramp_s),
+            GAMEDRILL_ARRIVALS=self.schedule.arrivals,
+            GAMEDRILL_IN_FLIGHT_LIMIT=str(self.in_flight_limit),
             GAMEDRILL_TIMEOUT_S=repr(self.timeout_s),
             GAMEDRILL_MIX_BROWSE=repr(self.mix.browse),
             GAMEDRILL_MIX_PRODUCT=repr(self.mix.product),
@@ -201,13 +266,28 @@ class LoadGenerator:
                 complete, _, pending = pending.rpartition(b"\n")
                 if not complete:
                     continue
-                lines = complete.split(b"\n")
-                sink.write(complete + b"\n")
-                sink.flush()
-                for line in lines:
+                requests = [line for line in complete.split(b"\n") if not self._generator_line(line)]
+                if requests:
+                    sink.write(b"\n".join(requests) + b"\n")
+                    sink.flush()
+                for line in requests:
                     self._deliver(line)
         if pending:
             log.warning("locust's record stream ended in a partial line (%d bytes)", len(pending))
+
+    def _generator_line(self, line: bytes) -> bool:
+        """True for the generator's own lines (kept here); False for request records."""
+        if not line.startswith(b'{"kind":'):
+            return False
+        try:
+            raw = json.loads(line)
+            if raw["kind"] == "gen.started":
+                self.origin_mono = float(raw["origin_mono"])
+            elif raw["kind"] == "gen.status":
+                self.status = GeneratorStatus(float(raw["mono"]), int(raw["in_flight"]), int(raw["overdue"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("unreadable generator line %r: %s", line[:200], exc)
+        return True
 
     def _deliver(self, line: bytes) -> None:
         try:

@@ -1,12 +1,20 @@
-"""The shop user for Locust, and the reporter that streams every request to the harness.
+"""The shop's customers for Locust, paced open-loop, each request streamed to the harness.
 
 Runs ONLY inside the Locust subprocess started by `harness.load`: importing Locust
 monkey-patches the interpreter with gevent, so the harness must never import this module.
 
+One Locust user stands for the whole customer population: its task is the pacer, which
+starts every arrival of the schedule (`harness.load_schedule`) in its own greenlet at its
+intended time, whatever the stack does (no coordinated omission). Every arrival ends as
+exactly one record: answered, failed, timed out, or not sent (in-flight limit reached).
+
 Settings come from the environment (the harness sets them):
-    GAMEDRILL_RECORD_FD        inherited pipe; one JSON line per request is written to it
-    GAMEDRILL_RATE_PER_S       total requests per second over all users (-u)
-    GAMEDRILL_MIX_BROWSE / _PRODUCT / _CHECKOUT    relative task weights
+    GAMEDRILL_RECORD_FD        inherited pipe; one JSON line per record is written to it
+    GAMEDRILL_RATE_PER_S       arrivals per second, once ramped up
+    GAMEDRILL_RAMP_S           seconds over which the rate climbs from 0
+    GAMEDRILL_ARRIVALS         constant | poisson
+    GAMEDRILL_IN_FLIGHT_LIMIT  most requests in flight at once (default: from rate x timeout)
+    GAMEDRILL_MIX_BROWSE / _PRODUCT / _CHECKOUT    relative action weights
     GAMEDRILL_PATHS            JSON {path: weight}: any stack, weighted GETs instead of the shop
     GAMEDRILL_TIMEOUT_S        connect and read timeout of every request
 """
@@ -22,13 +30,18 @@ from collections.abc import Callable
 from typing import Any
 
 import gevent  # type: ignore[import-untyped]
-from locust import FastHttpUser, constant_throughput, events, task
+from gevent.pool import Pool  # type: ignore[import-untyped]
+from locust import FastHttpUser, constant, events, task
 from locust.env import Environment
+
+from harness.load_schedule import ArrivalSchedule, in_flight_limit
 
 FLUSH_EVERY_S = 0.1
 FLUSH_AT_RECORDS = 200
 KNOWN_SKUS = 50
 UNKNOWN_SKU_SHARE = 0.03  # delisted skus answer 404: normal shop life, not a failure
+OVERDUE_SLACK_S = 0.5  # in flight this long past the timeout: the generator itself is stuck
+STATUS_EVERY_S = 0.5
 
 
 def _env_float(name: str, default: float) -> float:
@@ -37,7 +50,11 @@ def _env_float(name: str, default: float) -> float:
 
 
 TIMEOUT_S = _env_float("GAMEDRILL_TIMEOUT_S", 1.0)
+HARD_TIMEOUT_S = TIMEOUT_S + 0.25  # the whole request, however slowly its bytes trickle in
 RATE_PER_S = _env_float("GAMEDRILL_RATE_PER_S", 10.0)
+SCHEDULE = ArrivalSchedule(RATE_PER_S, _env_float("GAMEDRILL_RAMP_S", 0.0),
+                           os.environ.get("GAMEDRILL_ARRIVALS") or "constant")  # type: ignore[arg-type]
+IN_FLIGHT_LIMIT = int(_env_float("GAMEDRILL_IN_FLIGHT_LIMIT", in_flight_limit(RATE_PER_S, TIMEOUT_S)))
 MIX = {
     "browse": _env_float("GAMEDRILL_MIX_BROWSE", 3.0),
     "product": _env_float("GAMEDRILL_MIX_PRODUCT", 6.0),
@@ -88,29 +105,73 @@ def _record_fd() -> int:
 STREAM = RecordStream(_record_fd())
 
 
-def _pace_and_start_writer(environment: Environment, **_: Any) -> None:
-    users = getattr(environment.parsed_options, "num_users", None) or 1
-    # One request per task run, so each user's throughput is its share of the total rate.
-    ShopUser.wait_time = jittered_pacing(users / RATE_PER_S)
-    gevent.spawn(STREAM.run_writer)
+Visit = Callable[[dict[str, float]], None]
 
 
-def jittered_pacing(mean_interval_s: float) -> Callable[[Any], float]:
-    """constant_throughput with each interval drawn from 0.5-1.5x the mean.
+class Arrivals:
+    """The open-loop pacer: each arrival of the schedule runs in its own greenlet, on time.
 
-    With fixed intervals, users fall into lockstep whenever responses are instant (a
-    fast-failing stack): the stack is then sampled only once per interval, in bursts, and
-    a restoration can be seen up to an interval late. Jitter keeps arrivals spread out.
+    The greenlets are bounded by IN_FLIGHT_LIMIT: every request ends within HARD_TIMEOUT_S,
+    so a hung stack holds about rate x timeout of them; an arrival that finds the limit
+    reached (the generator itself is stuck) is recorded as not sent, never queued.
     """
 
-    def wait_time(user: Any) -> float:
-        now = time.monotonic()
-        started = getattr(user, "_gamedrill_task_started", now)  # when the task that just ran began
-        wait = max(0.0, started + mean_interval_s * random.uniform(0.5, 1.5) - now)
-        user._gamedrill_task_started = now + wait
-        return wait
+    def __init__(self, visit: Visit) -> None:
+        self._visit = visit
+        self._pool = Pool(IN_FLIGHT_LIMIT)
+        self._in_flight: dict[int, float] = {}  # greenlet id -> intended start
 
-    return wait_time
+    def run(self) -> None:
+        origin = time.monotonic()
+        STREAM.add({"kind": "gen.started", "origin_mono": origin, "rate_per_s": RATE_PER_S,
+                    "ramp_s": SCHEDULE.ramp_s, "arrivals": SCHEDULE.arrivals, "in_flight_limit": IN_FLIGHT_LIMIT})
+        gevent.spawn(self._report_status)
+        for offset in SCHEDULE.offsets(random.Random()):
+            intended = origin + offset
+            delay = intended - time.monotonic()
+            if delay > 0:
+                gevent.sleep(delay)
+            if self._pool.full():
+                _record_unsent(intended)
+            else:
+                self._pool.spawn(self._arrive, intended)
+
+    def _arrive(self, intended: float) -> None:
+        key = id(gevent.getcurrent())
+        self._in_flight[key] = intended
+        started = time.monotonic()
+        try:
+            with gevent.Timeout(HARD_TIMEOUT_S, False):  # False: the block is left quietly
+                self._visit({"mono": started, "intended": intended})
+                return
+            _record_timeout(intended, started)
+        finally:
+            del self._in_flight[key]
+
+    def _report_status(self) -> None:
+        """What is in flight, so the harness can count requests stuck past their timeout."""
+        while not STREAM.broken:
+            gevent.sleep(STATUS_EVERY_S)
+            now = time.monotonic()
+            starts = list(self._in_flight.values())
+            STREAM.add({"kind": "gen.status", "mono": now, "in_flight": len(starts),
+                        "overdue": sum(1 for s in starts if now - s > HARD_TIMEOUT_S + OVERDUE_SLACK_S)})
+
+
+def _wall_of(mono: float) -> float:
+    return time.time() - (time.monotonic() - mono)
+
+
+def _record_unsent(intended: float) -> None:
+    STREAM.add({"mono": intended, "intended": intended, "wall": _wall_of(intended), "latency_ms": 0.0,
+                "status": 0, "ok": False, "sent": False, "node": None, "name": "arrival",
+                "error": f"not sent: {IN_FLIGHT_LIMIT} requests in flight (the generator's limit)"})
+
+
+def _record_timeout(intended: float, started: float) -> None:
+    STREAM.add({"mono": started, "intended": intended, "wall": _wall_of(started),
+                "latency_ms": round((time.monotonic() - started) * 1000, 3), "status": 0, "ok": False,
+                "node": None, "name": "arrival", "error": f"Timeout: no whole answer within {HARD_TIMEOUT_S:g} s"})
 
 
 def _record_request(name: str, response_time: float, response: Any, context: dict[str, Any],
@@ -119,6 +180,7 @@ def _record_request(name: str, response_time: float, response: Any, context: dic
     headers = getattr(response, "headers", None)
     STREAM.add({
         "mono": context.get("mono"),
+        "intended": context.get("intended"),
         "wall": start_time,
         "latency_ms": round(response_time, 3),
         "status": status,
@@ -136,43 +198,51 @@ def _short_error(exception: BaseException | None) -> str | None:
     return f"{type(exception).__name__}: {text}"[:160]
 
 
+def _start_writer(environment: Environment, **_: Any) -> None:
+    gevent.spawn(STREAM.run_writer)
+
+
 def _flush_on_quit(**_: Any) -> None:
     STREAM.flush()
 
 
 class ShopUser(FastHttpUser):
+    """The whole customer population: its one task is the pacer; each arrival is one weighted
+    action on the user's HTTP client pool, which allows IN_FLIGHT_LIMIT requests at once."""
+
     connection_timeout = TIMEOUT_S
     network_timeout = TIMEOUT_S
-    wait_time = constant_throughput(RATE_PER_S)  # replaced once -u is known (init listener)
+    concurrency = IN_FLIGHT_LIMIT
+    wait_time = constant(0)
 
     @task
-    def visit(self) -> None:
-        """One weighted action per task run, so the pacing counts requests exactly."""
+    def arrivals(self) -> None:
+        Arrivals(self.visit).run()
+
+    def visit(self, context: dict[str, float]) -> None:
         if PATHS:
             path = random.choices(list(PATHS), weights=list(PATHS.values()))[0]
-            self._get(path, path)
+            self._get(path, path, context)
             return
         action = random.choices(list(MIX), weights=list(MIX.values()))[0]
-        getattr(self, action)()
+        getattr(self, action)(context)
 
-    def browse(self) -> None:
-        self._get("/products", "browse")
+    def browse(self, context: dict[str, float]) -> None:
+        self._get("/products", "browse", context)
 
-    def product(self) -> None:
+    def product(self, context: dict[str, float]) -> None:
         if random.random() < UNKNOWN_SKU_SHARE:
-            self._get(f"/product/sku-{random.randint(900, 999):03d}", "product", missing_ok=True)
+            self._get(f"/product/sku-{random.randint(900, 999):03d}", "product", context, missing_ok=True)
         else:
-            self._get(f"/product/{_known_sku()}", "product")
+            self._get(f"/product/{_known_sku()}", "product", context)
 
-    def checkout(self) -> None:
+    def checkout(self, context: dict[str, float]) -> None:
         body = {"sku": _known_sku(), "qty": random.randint(1, 3)}
-        with self.client.post("/checkout", json=body, name="checkout", catch_response=True,
-                              context={"mono": time.monotonic()}):
+        with self.client.post("/checkout", json=body, name="checkout", catch_response=True, context=context):
             pass  # default verdict: any 4xx/5xx or transport error fails
 
-    def _get(self, path: str, name: str, missing_ok: bool = False) -> None:
-        # The request's start on CLOCK_MONOTONIC (system-wide), comparable with the harness's clock.
-        with self.client.get(path, name=name, catch_response=True, context={"mono": time.monotonic()}) as response:
+    def _get(self, path: str, name: str, context: dict[str, float], missing_ok: bool = False) -> None:
+        with self.client.get(path, name=name, catch_response=True, context=context) as response:
             if missing_ok and response.status_code == 404:
                 response.success()
 
@@ -183,6 +253,6 @@ def _known_sku() -> str:
 
 # Registered by call, not as decorators: Locust's add_listener is untyped and would erase the types.
 # The quit flush catches requests that ended after `quitting`, while the runner stopped the users.
-for _hook, _listener in ((events.init, _pace_and_start_writer), (events.request, _record_request),
+for _hook, _listener in ((events.init, _start_writer), (events.request, _record_request),
                          (events.quitting, _flush_on_quit), (events.quit, _flush_on_quit)):
     _hook.add_listener(_listener)  # type: ignore[no-untyped-call]

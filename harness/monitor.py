@@ -4,6 +4,11 @@ Two clocks of a request matter. Alerts look at requests as they *finish* (what a
 dashboard sees); per-second windows and restoration look at requests by *start* time, and
 only once every request that started in a window has finished (`settle_s` after it), so
 a restoration time is exact to the request and never revised.
+
+The load is open-loop, so a request's start is its *intended* start (the customer's
+arrival); each second's window also counts the arrivals offered and those the generator
+achieved on time, so a generator that fell behind shows up as such, not as a quiet stack.
+Alerts leave out the load's ramp (`ignore_alerts_before`).
 """
 
 from __future__ import annotations
@@ -55,6 +60,9 @@ class Monitor:
     _watch_from: float | None = None  # windows ending after this can open a breach
     _breach_at: float | None = None
     _search_after: float = 0.0
+    _alerts_from: float = float("-inf")  # requests that started before (the load's ramp) never alert
+    _arrivals: dict[int, list[int]] = field(default_factory=dict)  # second -> [offered, achieved] to emit
+    _recent_arrivals: deque[tuple[float, bool]] = field(default_factory=deque)  # (t_s, achieved)
     restored_at: float | None = None
     totals: dict[str, int] = field(default_factory=lambda: {"requests": 0, "failures": 0})
     since_fault: dict[str, int] = field(default_factory=lambda: {"requests": 0, "failures": 0})
@@ -70,6 +78,12 @@ class Monitor:
 
     def feed(self, sample: Sample) -> None:
         with self._lock:
+            counts = self._arrivals.setdefault(int(sample.t_s // 1), [0, 0])
+            counts[0] += 1
+            counts[1] += 1 if sample.on_time else 0
+            self._recent_arrivals.append((sample.t_s, sample.on_time))
+            if not sample.sent:  # offered, but no verdict on the stack: counted as missing load
+                return
             self._pending.append(sample)
             self._finished.append((sample.t_s + sample.latency_ms / 1000, sample))
             self.totals["requests"] += 1
@@ -83,6 +97,11 @@ class Monitor:
         breaches and restoration come from the load's requests only."""
         with self._lock:
             self._probes[node] = _Probe(ok, latency_ms, t_s)
+
+    def ignore_alerts_before(self, t_s: float) -> None:
+        """Requests that start before `t_s` (the load's ramp) never make an alert fire."""
+        with self._lock:
+            self._alerts_from = t_s
 
     def arm_restoration(self, fault_t_s: float) -> None:
         """From now on, look for impact and then for the healthy window that ends it."""
@@ -103,11 +122,17 @@ class Monitor:
         ready = sorted((s for s in self._pending if s.t_s <= known_until), key=lambda s: s.t_s)
         self._pending = [s for s in self._pending if s.t_s > known_until]
         self._settled.extend(ready)
-        if self._next_second is None and self._settled:
-            self._next_second = int(self._settled[0].t_s)
+        if self._next_second is None and (self._settled or self._arrivals):
+            firsts = [int(self._settled[0].t_s // 1)] if self._settled else []
+            self._next_second = min(firsts + list(self._arrivals))
         while self._next_second is not None and self._next_second + 1 <= known_until:
             self._emit_second(self._next_second)
             self._next_second += 1
+        next_second = self._next_second
+        for stale in [second for second in self._arrivals if next_second is not None and second < next_second]:
+            del self._arrivals[stale]  # arrived after their second was written: too late to count
+        while self._recent_arrivals and self._recent_arrivals[0][0] < known_until - 30.0:
+            self._recent_arrivals.popleft()
         keep_from = min(known_until - 30.0, self._search_after if self._breach_at is not None else known_until)
         cut = bisect.bisect_left(self._settled, keep_from, key=lambda s: s.t_s)
         del self._settled[:cut]
@@ -116,7 +141,8 @@ class Monitor:
         low = bisect.bisect_left(self._settled, float(second), key=lambda s: s.t_s)
         high = bisect.bisect_left(self._settled, float(second + 1), key=lambda s: s.t_s)
         window = self._settled[low:high]
-        if not window:
+        offered, achieved = self._arrivals.pop(second, (0, 0))
+        if not window and not offered:
             return
         stats = window_stats(window)
         nodes: dict[str, list[int]] = {}
@@ -125,7 +151,8 @@ class Monitor:
             counts[0] += 1
             counts[1] += 0 if s.ok else 1
         self.journal.append("slo.window", start_t_s=second, requests=stats.requests, failures=stats.failures,
-                            p50_ms=_ms(stats.p50_ms), p99_ms=_ms(stats.p99_ms), nodes=nodes)
+                            p50_ms=_ms(stats.p50_ms), p99_ms=_ms(stats.p99_ms), nodes=nodes,
+                            offered=offered, achieved=achieved)
         self._check_breach(second + 1.0)
 
     def _check_breach(self, window_end: float) -> None:
@@ -148,7 +175,8 @@ class Monitor:
     def _evaluate_alerts(self, now_t_s: float) -> None:
         while self._finished and self._finished[0][0] < now_t_s - RECENT_S:
             self._finished.popleft()
-        recent = [s for finish, s in self._finished if now_t_s - ALERT_WINDOW_S <= finish <= now_t_s]
+        recent = [s for finish, s in self._finished
+                  if now_t_s - ALERT_WINDOW_S <= finish <= now_t_s and s.t_s >= self._alerts_from]
         for state in self._alert_states:
             samples = [s for s in recent if state.node is None or s.node == state.node]
             assert state.rule.metric is not None and state.rule.threshold is not None  # not a promql rule
@@ -203,6 +231,17 @@ class Monitor:
             return window_stats([s for finish, s in self._finished
                                  if finish >= now_t_s - min(window_s, RECENT_S) and s.t_s >= started_after_t_s])
 
+    def arrivals(self, from_t_s: float, to_t_s: float) -> tuple[int, int]:
+        """(offered, achieved) arrivals intended in [from, to), as far as they have reported."""
+        with self._lock:
+            inside = [on_time for t_s, on_time in self._recent_arrivals if from_t_s <= t_s < to_t_s]
+            return len(inside), sum(inside)
+
+    def started_between(self, from_t_s: float, to_t_s: float) -> WindowStats:
+        """Stats of the sent requests intended in [from, to) that have reported (the last RECENT_S)."""
+        with self._lock:
+            return window_stats([s for _, s in self._finished if from_t_s <= s.t_s < to_t_s])
+
     def snapshot(self, now_t_s: float, window_s: float = 5.0) -> dict[str, Any]:
         """The SLO now, overall and per node, over requests that finished in the last `window_s`."""
         with self._lock:
@@ -214,7 +253,12 @@ class Monitor:
                 probe = self._probes.get(node)
                 per_node[node] = {**_view(stats), "probe_ok": probe.ok if probe else None,
                                   "probe_ms": _ms(probe.latency_ms) if probe else None}
-            return {"t_s": round(now_t_s, 3), "overall": _view(overall), "nodes": per_node,
+            # Over arrivals old enough that all of them have reported, even those that timed out.
+            settled = now_t_s - self.settle_s
+            offered = [on_time for t_s, on_time in self._recent_arrivals if settled - window_s <= t_s < settled]
+            rates = {"offered_per_s": round(len(offered) / window_s, 2),
+                     "achieved_per_s": round(sum(offered) / window_s, 2), "window_s": window_s}
+            return {"t_s": round(now_t_s, 3), "overall": _view(overall), "nodes": per_node, "load": rates,
                     "alerts_firing": [s.rule.name + (f"@{s.node}" if s.node else "")
                                       for s in self._alert_states if s.firing],
                     "restored_at_t_s": self.restored_at, "totals": dict(self.totals)}

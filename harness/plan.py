@@ -41,7 +41,8 @@ def describe_plan(drill: Drill) -> list[str]:
           if factor != 1.0 else []),
         *([f"pace: {drill.pace:g}x (the scenario's bakes, fault offsets and leak rates below are already "
            "stretched for people)"] if drill.pace != 1.0 else []),
-        f"load: {drill.load.users} users, {drill.load.rate_per_s:g} requests/s (Locust)",
+        f"load: {drill.load.rate_per_s:g} arrivals/s, {drill.load.arrivals}, open loop (Locust), "
+        f"ramped up over {drill.ramp_s:g} s",
         f"baseline: {drill.baseline_s:g} s, then the steady state must hold "
         f"(error rate <= {scenario.safety.steady_state.max_error_rate:.1%}, "
         f"p99 <= {scenario.safety.steady_state.max_p99_ms:g} ms) or nothing is injected",

@@ -29,7 +29,8 @@ from harness.drillsession import DrillSessionMixin
 from harness.faults import FaultContext, FaultStack
 from harness.faults.rollout import push
 from harness.liveruns import LiveMark
-from harness.load import LoadGenerator, RequestRecord
+from harness.load import LoadGenerator, RequestRecord, sample_of
+from harness.load_steady import SteadyState, judge_steady_state
 from harness.monitor import Monitor
 from harness.observability import DrillObserver
 from harness.paging import Pager
@@ -39,7 +40,6 @@ from harness.rundir import DEFAULT_RUNS_DIR, create_run_dir
 from harness.runstate import RunState, StateMachine
 from harness.schedule import FaultSchedule
 from harness.shopapi import ControlPlane, LoadBalancer, Toxiproxy
-from harness.slo import Sample, is_healthy
 from harness.spec import Drill, Step
 from harness.stack.base import StackBackend
 from harness.stack.compose import load_compose
@@ -51,7 +51,7 @@ from harness.timeline import Event, Journal, SystemClock
 log = logging.getLogger(__name__)
 TICK_S = 0.1
 LOAD_TIMEOUT_S = 2.0  # a stalled stack shows up as failures within two seconds
-LOAD_WARMUP_S = 1.0  # left out of the steady-state check
+REPORT_SLACK_S = 0.3  # a healthy request has reported this long after its start (record flush: 0.1 s)
 
 
 @dataclass(frozen=True)
@@ -198,10 +198,15 @@ class Run(DrillSessionMixin):
         self.load = LoadGenerator(self.backend.endpoint(self.drill.scenario.stack.entry).port, load.users,
                                   load.rate_per_s, self.run_dir, self._on_record,
                                   max_s=self._max_duration_s() + 60, mix=load.mix, paths=load.paths,
-                                  timeout_s=LOAD_TIMEOUT_S)
+                                  timeout_s=LOAD_TIMEOUT_S, ramp_s=self.drill.ramp_s, arrivals=load.arrivals)
         self.load.start()
-        self._load_started_t_s = self.journal.append("load.started", users=load.users,
-                                                     rate_per_s=load.rate_per_s).t_s
+        origin = self.load.origin_mono
+        self._load_started_t_s = self.journal.now_s() if origin is None else origin - self._origin_mono
+        # Arrivals of the ramp never alert: the load's first seconds are not the fault's doing.
+        self.monitor.ignore_alerts_before(self._load_started_t_s + self.drill.ramp_s)
+        self.journal.append("load.started", users=load.users, rate_per_s=load.rate_per_s, arrivals=load.arrivals,
+                            ramp_s=self.drill.ramp_s, origin_t_s=round(self._load_started_t_s, 6),
+                            in_flight_limit=self.load.in_flight_limit)
         self.probes = NodeProbes({n: self.backend.endpoint(n).port for n in nodes}, self.monitor.feed_probe,
                                  self.journal.now_s, path=stack.probe_path)
         self.probes.start()
@@ -234,19 +239,28 @@ class Run(DrillSessionMixin):
         self._wait_until(inject_at)
         if self._stop.is_set():
             return False
-        steady = self.drill.scenario.safety.steady_state
-        # The load's first second (connections opening, code paths warming) says nothing about
-        # the steady state; a short baseline's window would otherwise be mostly that.
-        stats = self.monitor.recent(self.journal.now_s(), steady.window_s,
-                                    started_after_t_s=self._load_started_t_s + LOAD_WARMUP_S)
-        healthy = stats.requests > 0 and is_healthy(stats, steady.max_error_rate, steady.max_p99_ms)
-        self.journal.append("steady_state.checked", healthy=healthy, requests=stats.requests,
-                            error_rate=round(stats.error_rate, 4), p99_ms=stats.p99_ms)
-        self.journal.append("baseline.recorded", requests=stats.requests, error_rate=round(stats.error_rate, 4),
-                            p50_ms=stats.p50_ms, p99_ms=stats.p99_ms)
-        if not healthy:
-            self._finish("not_injected", "the stack was not healthy before injection: nothing was injected")
-        return healthy
+        steady = self._steady_state()
+        self.journal.append("steady_state.checked", **steady.journal_fields())
+        self.journal.append("baseline.recorded", requests=steady.requests, error_rate=round(steady.error_rate, 4),
+                            p50_ms=steady.p50_ms, p99_ms=steady.p99_ms)
+        if not steady.healthy:
+            self._finish("not_injected", "the stack was not healthy before injection, so nothing was injected: "
+                                         + "; ".join(steady.reasons))
+        return steady.healthy
+
+    def _steady_state(self) -> SteadyState:
+        """The steady state over the arrivals after the load's ramp (see harness.load_steady)."""
+        limits = self.drill.scenario.safety.steady_state
+        to_t_s = self.journal.now_s() - REPORT_SLACK_S
+        from_t_s = max(self._load_started_t_s + self.drill.ramp_s, to_t_s - limits.window_s)
+        offered, achieved = self.monitor.arrivals(from_t_s, to_t_s)
+        expected = 0.0
+        if self.load is not None:
+            origin = self._load_started_t_s
+            expected = self.load.schedule.expected(from_t_s - origin, to_t_s - origin)
+        overdue = self.load.status.overdue if self.load is not None and self.load.status is not None else 0
+        return judge_steady_state(self.monitor.started_between(from_t_s, to_t_s), overdue, offered, achieved,
+                                  expected, max_error_rate=limits.max_error_rate, max_p99_ms=limits.max_p99_ms)
 
     def _inject(self) -> None:
         """The faults due now; later ones (and the ends of those with a duration) come in _respond."""
@@ -373,8 +387,7 @@ class Run(DrillSessionMixin):
                 log.exception("monitor tick failed")
 
     def _on_record(self, record: RequestRecord) -> None:
-        # Locust stamps CLOCK_MONOTONIC, which every process on the machine shares.
-        self.monitor.feed(Sample(record.mono - self._origin_mono, record.latency_ms, record.ok, record.node))
+        self.monitor.feed(sample_of(record, self._origin_mono))
         if self.observer is not None:
             self.observer.observe(record.node, record.ok, record.latency_ms)
 

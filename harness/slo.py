@@ -7,16 +7,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 CLEAN_LEAD_IN_S = 1.0  # a restoration window starts with this long of nothing but successes
+ON_TIME_S = 0.5  # an arrival the generator started later than this was not achieved (it fell behind)
 
 
 @dataclass(frozen=True)
 class Sample:
-    """One request as the monitor sees it; `t_s` is its start, in drill seconds."""
+    """One arrival as the monitor sees it; `t_s` is its intended start, in drill seconds, and
+    `latency_ms` runs from there (the customer's wait, generator lag included)."""
 
     t_s: float
     latency_ms: float
     ok: bool
     node: str | None
+    sent: bool = True  # False: the generator could not send it (no verdict on the stack)
+    lag_s: float = 0.0  # actual start - intended start
+
+    @property
+    def on_time(self) -> bool:
+        """Achieved: sent, and started within ON_TIME_S of its intended start."""
+        return self.sent and self.lag_s <= ON_TIME_S
 
 
 @dataclass(frozen=True)

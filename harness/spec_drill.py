@@ -48,13 +48,22 @@ class ShopMix(SpecModel):
 # (its faults, leases and load still running) rather than a long one.
 MAX_DRILL_DURATION_S = 12 * 3600
 
-MAX_USERS = 10_000  # simulated users of one Locust process
+MAX_USERS = 10_000  # requests in flight at once in one Locust process
 MAX_RATE_PER_S = 10_000.0
+MAX_RAMP_S = 60.0
+DEFAULT_RAMP_S = 2.0
 
 
 class Load(SpecModel):
-    users: int = Field(strict=True, ge=1, le=MAX_USERS)
-    rate_per_s: float = Field(strict=True, gt=0, le=MAX_RATE_PER_S)  # total requests per second, all users together
+    """Open-loop customer load: arrivals on a schedule, whatever the stack answers (see
+    harness.load_schedule). `users` is only a floor for the requests allowed in flight at
+    once; the harness always allows every arrival of one request timeout."""
+
+    users: int | None = Field(default=None, strict=True, ge=1, le=MAX_USERS)
+    rate_per_s: float = Field(strict=True, gt=0, le=MAX_RATE_PER_S)  # arrivals per second, once ramped up
+    arrivals: Literal["constant", "poisson"] = "constant"  # evenly spaced, or a Poisson process
+    # From 0 to rate_per_s, linearly; None: DEFAULT_RAMP_S, or half the baseline when that is shorter.
+    ramp_s: float | None = Field(default=None, strict=True, ge=0, le=MAX_RAMP_S)
     mix: ShopMix = Field(default_factory=ShopMix)  # the sample shop's user
     # Any other stack: GETs of these paths, by weight (then `mix` does not apply).
     paths: dict[str, float] | None = None
@@ -172,6 +181,13 @@ class Drill(SpecModel):
         """When the drill stops by itself: its own max_duration_s, else the scenario's."""
         return self.scenario.safety.max_duration_s if self.max_duration_s is None else self.max_duration_s
 
+    @property
+    def ramp_s(self) -> float:
+        """The load's ramp: as given, else DEFAULT_RAMP_S cut to half the baseline."""
+        if self.load.ramp_s is not None:
+            return self.load.ramp_s
+        return min(DEFAULT_RAMP_S, self.baseline_s / 2)
+
     def inject_delay_s(self, rng: random.Random) -> float:
         """Seconds after the baseline at which to inject (drawn from the window if there is one)."""
         if self.surprise_window_s is not None:
@@ -190,6 +206,9 @@ class Drill(SpecModel):
             where = ("max_duration_s",) if self.max_duration_s is not None else ("scenario",)
             issues.append((where, f"{self.duration_limit_s:g} s is longer than a drill may last "
                                   f"({MAX_DRILL_DURATION_S:g} s, {MAX_DRILL_DURATION_S // 3600} h)"))
+        if self.load.ramp_s is not None and self.baseline_s <= self.load.ramp_s:
+            issues.append((("baseline_s",), f"must be longer than the load's ramp (load.ramp_s: {self.load.ramp_s:g}): "
+                                            "the steady state is checked after the ramp"))
         return issues
 
     def _responder_issues(self) -> list[Issue]:

@@ -47,10 +47,12 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
                    "fault's lease undid it), winding_down (the dead harness was ending the drill)",
     "stack.up": "the stack is healthy: services, up_s",
     "stack.down": "the stack is torn down (or kept): kept",
-    "load.started": "users, rate_per_s",
+    "load.started": "users, rate_per_s, arrivals (constant | poisson), ramp_s, origin_t_s (the schedule's start), "
+                    "in_flight_limit",
     "load.stopped": "requests, failures",
     "baseline.recorded": "healthy baseline: requests, error_rate, p50_ms, p99_ms",
-    "steady_state.checked": "before injecting: healthy, error_rate, p99_ms",
+    "steady_state.checked": "before injecting, after the load's ramp: healthy, requests, failures, error_rate, "
+                            "p99_ms, offered, achieved, expected, reasons",
     "change.pushed": "a decoy change reached the control plane: kind, version, change_id",
     "fault.injecting": "a fault is about to be applied (its lease is written first): index, type, ttl_s, service",
     "fault.injected": "index, type, target, ttl_s and what was done",
@@ -60,7 +62,8 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "alert.fired": "name, metric, value, threshold, node (per-node rules); from Alertmanager: metric promql, "
                    "source, expr, fingerprint, starts_at",
     "alert.cleared": "name, node",
-    "slo.window": "one second of traffic: start_t_s, requests, failures, p50_ms, p99_ms, nodes {node: [req, fail]}",
+    "slo.window": "one second of arrivals by intended start: start_t_s, requests, failures, p50_ms, p99_ms, "
+                  "nodes {node: [req, fail]}, offered (arrivals), achieved (sent on time)",
     "slo.breached": "impact (again): a restoration window that is not healthy: window_end_t_s, relapse",
     "restoration.detected": "the SLO is healthy again: window_start_t_s, window_s",
     "team.paged": "a page went out (webhook): trigger (alert.fired | team.declare), seq, channel, format",

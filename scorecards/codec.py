@@ -39,6 +39,8 @@ def decode(cls: type[T], data: Any, path: str = "$") -> T:
     kwargs: dict[str, Any] = {}
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
         if field.name not in data:
+            if field.default is not dataclasses.MISSING:  # a field added since: older cards keep decoding
+                continue
             raise DecodeError(f"{path}.{field.name}: missing")
         kwargs[field.name] = _value(hints[field.name], data[field.name], f"{path}.{field.name}")
     return cls(**kwargs)

@@ -139,7 +139,12 @@ def _window(event: Event) -> WindowPoint:
     nodes = data.get("nodes") or {}
     return WindowPoint(event.seq, float(data["start_t_s"]), int(data["requests"]), int(data["failures"]),
                        _float_or_none(data.get("p50_ms")), _float_or_none(data.get("p99_ms")),
-                       {str(node): (int(counts[0]), int(counts[1])) for node, counts in nodes.items()})
+                       {str(node): (int(counts[0]), int(counts[1])) for node, counts in nodes.items()},
+                       _int_or_none(data.get("offered")), _int_or_none(data.get("achieved")))
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _float_or_none(value: Any) -> float | None:

@@ -82,6 +82,12 @@ class Impact:
     error_budget_minutes: float  # minutes of full outage the failures add up to
     error_budget_share: float  # of a month's budget at the policy's SLO
     evidence: tuple[int, ...]  # first and last window counted, the peak's last window, the p99 max
+    # Open-loop load: arrivals offered per second over the incident, and those sent on time
+    # (None: a journal from before open-loop load). Warnings say when the measurement is not
+    # to be trusted as it stands (the generator fell behind, seconds never measured).
+    offered_rate_per_s: float | None = None
+    achieved_rate_per_s: float | None = None
+    measurement_warnings: tuple[str, ...] = ()
 
     @property
     def error_rate(self) -> float | None:
@@ -193,6 +199,8 @@ class WindowPoint:
     p50_ms: float | None
     p99_ms: float | None
     nodes: Mapping[str, tuple[int, int]]  # node -> (requests, failures)
+    offered: int | None = None  # arrivals intended in the second (None: a journal from before open-loop load)
+    achieved: int | None = None  # of those, sent on time
 
     @property
     def error_rate(self) -> float | None:

@@ -22,6 +22,7 @@ from scorecards.fmt import (
     when,
 )
 from scorecards.grade import WEIGHTS
+from scorecards.impact import load_lines
 from scorecards.model import ActionReview, Finding, Impact, Scorecard
 
 CADENCE_LABEL: Final = "longest gap between updates"
@@ -86,6 +87,7 @@ def render_summary(card: Scorecard) -> list[str]:
         lines.append(f"  failed requests {impact.failed_requests} of {impact.total_requests}"
                      f" ({percent(impact.error_rate)}), peak error rate {percent(impact.peak_error_rate)},"
                      f" p99 max {ms(impact.p99_max_ms)}")
+        lines += [f"  {line}" for line in load_lines(impact)]
     return lines
 
 
@@ -100,6 +102,7 @@ def _impact_lines(impact: Impact) -> list[str]:
             f"- worst p99 latency in a second: {ms(impact.p99_max_ms)}",
             f"- error budget: {impact.error_budget_minutes:g} min of full outage "
             f"({impact.error_budget_share * 100:.2f} % of a month's budget)",
+            *[f"- {line}" for line in load_lines(impact)],
             f"- evidence: {seq_list(impact.evidence)}"]
 
 

@@ -32,6 +32,7 @@ from scorecards.span import IncidentSpan
 
 CATEGORY: Final = "mitigation"
 TRUTH_LABELS: Final = ("fixes", "masks", "worsens")
+MIN_TREND_POINTS: Final = 3
 
 
 def review_actions(run: RunView) -> tuple[ActionReview, ...]:
@@ -68,7 +69,8 @@ def _review(run: RunView, act: Event, results: Sequence[Event], restorations: Se
 
 def trend_at(windows: Sequence[WindowPoint], node: str | None, t_s: float) -> float | None:
     """Where the error rate before an action was heading at `t_s`: a least-squares line through
-    its per-second rates (weighted by requests), clipped to [0, 1]; a flat level with one point."""
+    its per-second rates (weighted by requests), clipped to [0, 1]; with fewer than
+    MIN_TREND_POINTS seconds, the level alone (two points make a slope out of noise)."""
     points = [(w.start_t_s + SLO_WINDOW_S / 2, rate, weight) for w in windows
               for rate, weight in [_rate_and_weight(w, node)] if weight]
     if not points:
@@ -76,6 +78,8 @@ def trend_at(windows: Sequence[WindowPoint], node: str | None, t_s: float) -> fl
     total = sum(weight for _, _, weight in points)
     mean_t = sum(t * weight for t, _, weight in points) / total
     mean_rate = sum(rate * weight for _, rate, weight in points) / total
+    if len(points) < MIN_TREND_POINTS:
+        return mean_rate
     spread = sum(weight * (t - mean_t) ** 2 for t, _, weight in points)
     slope = sum(weight * (t - mean_t) * (rate - mean_rate) for t, rate, weight in points) / spread if spread else 0.0
     return min(1.0, max(0.0, mean_rate + slope * (t_s - mean_t)))

@@ -24,7 +24,7 @@ from scorecards.model import Scorecard
 
 ENV_VAR: Final = "GAMEDRILL_HISTORY"
 FILE_NAME: Final = "history.sqlite"
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2  # 2: phases.masked (restorations that relapsed)
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -38,7 +38,7 @@ CREATE INDEX IF NOT EXISTS runs_by_scenario ON runs (scenario, started_wall);
 CREATE TABLE IF NOT EXISTS members (run_id TEXT NOT NULL, member TEXT NOT NULL, PRIMARY KEY (member, run_id))
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS phases (run_id TEXT NOT NULL, phase TEXT NOT NULL, seconds REAL, target_s REAL,
-    passed INTEGER, PRIMARY KEY (run_id, phase)) WITHOUT ROWID;
+    passed INTEGER, masked TEXT, PRIMARY KEY (run_id, phase)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS findings (run_id TEXT NOT NULL, name TEXT NOT NULL, category TEXT NOT NULL,
     passed INTEGER, what TEXT NOT NULL, target TEXT, evidence TEXT NOT NULL, PRIMARY KEY (run_id, name))
     WITHOUT ROWID;
@@ -110,6 +110,15 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
         elif int(row[0]) > SCHEMA_VERSION:
             raise HistoryError(f"{path}: history schema {row[0]} is newer than this gamedrill knows "
                                f"({SCHEMA_VERSION}); upgrade gamedrill")
+        elif int(row[0]) < SCHEMA_VERSION:
+            _upgrade(db, int(row[0]))
+
+
+def _upgrade(db: sqlite3.Connection, version: int) -> None:
+    """Bring an older history up to SCHEMA_VERSION in place (additive changes only)."""
+    if version < 2 and "masked" not in {r[1] for r in db.execute("PRAGMA table_info(phases)")}:
+        db.execute("ALTER TABLE phases ADD COLUMN masked TEXT")
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
 
 def store(db: sqlite3.Connection, card: Scorecard, run_dir: Path) -> None:
@@ -127,8 +136,9 @@ def store(db: sqlite3.Connection, card: Scorecard, run_dir: Path) -> None:
     if card.family:
         db.execute("INSERT INTO families VALUES (?, ?)", (card.run_id, card.family))
     db.executemany("INSERT INTO members VALUES (?, ?)", [(card.run_id, m) for m in set(card.team.members)])
-    db.executemany("INSERT INTO phases VALUES (?, ?, ?, ?, ?)",
-                   [(card.run_id, p.phase, p.seconds_from_fault, p.target_s, _flag(p.passed)) for p in card.phases])
+    db.executemany("INSERT INTO phases VALUES (?, ?, ?, ?, ?, ?)",
+                   [(card.run_id, p.phase, p.seconds_from_fault, p.target_s, _flag(p.passed),
+                     json.dumps(list(p.masked_s)) if p.masked_s else None) for p in card.phases])
     db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)",
                    [(card.run_id, f.name, f.category, _flag(f.passed), f.what_happened, f.target,
                      json.dumps(list(f.evidence))) for f in card.findings])
@@ -198,6 +208,16 @@ def phases_of(db: sqlite3.Connection, run_ids: Sequence[str]) -> dict[str, dict[
                           f"({', '.join('?' * len(chunk))})", chunk)
         for run_id, phase, seconds, passed in rows:
             found[run_id][phase] = (seconds, None if passed is None else bool(passed))
+    return found
+
+
+def masked_of(db: sqlite3.Connection, run_ids: Sequence[str]) -> dict[str, tuple[float, ...]]:
+    """run id -> the restorations that relapsed before the mitigation (seconds from the fault)."""
+    found: dict[str, tuple[float, ...]] = {}
+    for chunk in _chunks(list(run_ids), 500):
+        rows = db.execute(f"SELECT run_id, masked FROM phases WHERE phase = 'mitigate' AND masked IS NOT NULL AND "
+                          f"run_id IN ({', '.join('?' * len(chunk))})", chunk)
+        found.update({run_id: tuple(float(t) for t in json.loads(masked)) for run_id, masked in rows})
     return found
 
 

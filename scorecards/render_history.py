@@ -14,6 +14,7 @@ from rich.table import Table
 from scorecards.fmt import phase_label
 from scorecards.followups import FollowUp
 from scorecards.history import RunRow
+from scorecards.phases import MITIGATE
 from scorecards.trends import LEFT_OUT, Comparison, Trend
 
 SPARKS: Final = "▁▂▃▄▅▆▇█"
@@ -71,6 +72,8 @@ def trend_table(trend: Trend, rows: int = TREND_ROWS) -> Table:
     notes = [f"{older} older run(s) not listed (--rows)"] if older else []
     if trend.left_out:
         notes.append(left_out_note(trend))
+    if trend.masked:
+        notes.append("* mitigate: restored, relapsed (masked), then restored for good at the time shown")
     table = Table(title=f"{title}: seconds from the fault, {len(trend.runs)} run(s)",
                   caption="; ".join(notes) or None)
     table.add_column("run")
@@ -82,7 +85,8 @@ def trend_table(trend: Trend, rows: int = TREND_ROWS) -> Table:
     for run, row, got_there in list(zip(trend.runs, trend.seconds, reached, strict=True))[older:]:
         table.add_row(run.run_id if run.complete else f"{run.run_id} ({INCOMPLETE.lower()})",
                       (run.started_wall or "?")[:16].replace("T", " "),
-                      *(_cell(s, ok) for s, ok in zip(row, got_there, strict=True)), grade_cell(run),
+                      *(_cell(s, ok) + ("*" if phase == MITIGATE and run.run_id in trend.masked else "")
+                        for phase, s, ok in zip(trend.phases, row, got_there, strict=True)), grade_cell(run),
                       style=None if run.complete else "yellow")
     return table
 

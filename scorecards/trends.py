@@ -10,13 +10,14 @@ the run had not reached, a finding it fails (maybe only for want of time), the g
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from scorecards.history import HistoryError, RunRow, findings_of, get_run, list_runs, phases_of
-from scorecards.phases import PHASE_RULES
+from scorecards.history import HistoryError, RunRow, findings_of, get_run, list_runs, masked_of, phases_of
+from scorecards.phases import MITIGATE, PHASE_RULES
 
 PHASES: Final = tuple(rule.phase for rule in PHASE_RULES)
 SAME_WITHIN_S: Final = 0.5  # timings this close are "same": a drill's own jitter, not a change of skill
@@ -64,6 +65,7 @@ class Trend:
     seconds: tuple[tuple[float | None, ...], ...]  # one row per run, one column per phase
     reached: tuple[tuple[bool, ...], ...] = ()  # like `seconds`: False where an incomplete run had not got there
     left_out: int = 0  # incomplete runs that matched but are not in `runs`
+    masked: tuple[str, ...] = ()  # runs whose service was restored, relapsed, then mitigated for good
 
 
 class DifferentScenarios(HistoryError):
@@ -81,8 +83,11 @@ def compare(db: sqlite3.Connection, ref_a: str, ref_b: str, force: bool = False)
             f"{a.run_id} is scenario {a.scenario!r} and {b.run_id} is {b.scenario!r}: different incidents, so "
             "faster or slower says nothing about the team (compare runs of one scenario, or pass --force)")
     timings = phases_of(db, [a.run_id, b.run_id])
+    masked = masked_of(db, [a.run_id, b.run_id])
     changes = [_phase_change(phase, _timing(a, timings[a.run_id].get(phase)), _timing(b, timings[b.run_id].get(phase)))
                for phase in PHASES]
+    changes = [_with_masked(c, masked.get(a.run_id, ()), masked.get(b.run_id, ())) if c.what == MITIGATE else c
+               for c in changes]
     found_a, found_b = findings_of(db, a.run_id), findings_of(db, b.run_id)
     for name in sorted(set(found_a) | set(found_b)):
         before, after = found_a.get(name, ("", None, ""))[1], found_b.get(name, ("", None, ""))[1]
@@ -127,6 +132,13 @@ def _phase_change(phase: str, before: float | str | None, after: float | str | N
     return Change(phase, *shown, "improved" if after < before else "regressed")
 
 
+def _with_masked(change: Change, before: tuple[float, ...], after: tuple[float, ...]) -> Change:
+    """The mitigation's time is the restoration that held; say where an earlier one relapsed."""
+    def note(shown: str, masked: tuple[float, ...]) -> str:
+        return shown + (" (masked at " + ", ".join(f"{t:.1f} s" for t in masked) + ")" if masked else "")
+    return dataclasses.replace(change, before=note(change.before, before), after=note(change.after, after))
+
+
 def _grade_change(a: RunRow, b: RunRow) -> Change:
     before, after = a.grade_score, b.grade_score
     shown = (_grade_word(a), _grade_word(b))
@@ -150,7 +162,9 @@ def trend(db: sqlite3.Connection, team: str, scenario: str | None = None, since:
     cells = [[_timing(r, timings[r.run_id].get(phase)) for phase in PHASES] for r in runs]
     rows = tuple(tuple(None if isinstance(v, str) else v for v in row) for row in cells)
     reached = tuple(tuple(not isinstance(v, str) for v in row) for row in cells)
-    return Trend(team, scenario, runs, PHASES, rows, reached, len(matched) - len(runs))
+    masked = masked_of(db, [r.run_id for r in runs])
+    return Trend(team, scenario, runs, PHASES, rows, reached, len(matched) - len(runs),
+                 tuple(r.run_id for r in runs if r.run_id in masked))
 
 
 def _secs(value: float | str | None) -> str:

@@ -213,3 +213,32 @@ def test_updates_are_checked_against_what_was_measured_when_posted() -> None:
     # A plan is not a claim: "Rolling back" before the rollback is fine.
     plan = card_of("bad-config-rollout-canary", with_first_update(action="Rolling back config v3 on web-1."))
     assert plan.finding("update_facts").passed is True
+
+
+def test_trend_and_compare_show_a_masked_restoration(tmp_path: Path) -> None:
+    db_path = tmp_path / "history.sqlite"
+    with history.connect(db_path) as db:
+        for name in ("fd-leak-release-relapse", "fd-leak-release-relapse"):
+            history.store(db, card_of(name), tmp_path / name)
+    run_id = card_of("fd-leak-release-relapse").run_id
+    compared = CliRunner().invoke(CLI, ["scorecard", "compare", run_id, run_id, "--history", str(db_path)],
+                                  terminal_width=200)
+    assert compared.exit_code == 0 and "30.0 s (masked at" in compared.output and "12.5 s)" in compared.output
+    trended = CliRunner().invoke(CLI, ["scorecard", "trend", "--team", "alice", "--history", str(db_path)],
+                                 terminal_width=200)
+    assert trended.exit_code == 0 and "30.0*" in trended.output and "masked" in trended.output, trended.output
+
+
+def test_an_older_history_is_upgraded_in_place(tmp_path: Path) -> None:
+    db_path = tmp_path / "history.sqlite"
+    import sqlite3
+    old = sqlite3.connect(db_path)
+    old.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                      "INSERT INTO meta VALUES ('schema_version', '1');"
+                      "CREATE TABLE phases (run_id TEXT NOT NULL, phase TEXT NOT NULL, seconds REAL, target_s REAL, "
+                      "passed INTEGER, PRIMARY KEY (run_id, phase)) WITHOUT ROWID;")
+    old.close()
+    with history.connect(db_path) as db:
+        history.store(db, card_of("fd-leak-release-relapse"), tmp_path / "r")
+        assert db.execute("SELECT masked FROM phases WHERE phase = 'mitigate'").fetchone()[0] == "[12.509151]"
+        assert db.execute("SELECT value FROM meta").fetchone()[0] == str(history.SCHEMA_VERSION)

@@ -216,7 +216,7 @@ def status(run_ref: str | None, runs_dir: Path, by: str) -> None:
     """The SLO now, overall and per node, and the alerts firing."""
     view = client_for(run_ref, runs_dir).status()
     overall = view["overall"]
-    console.print(f"run {view['run_id']} ({view['state']}) at +{view['t_s']:.1f} s: "
+    console.print(f"run {view['run_id']} ({view.get('phase', '?')}) at +{view['t_s']:.1f} s: "
                   f"{overall['requests']} requests, error rate {overall['error_rate']:.1%}, "
                   f"p99 {overall['p99_ms']} ms; alerts firing: {', '.join(view['alerts_firing']) or 'none'}",
                   markup=False)

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from harness.actions import acts_per_node, known_actions, run_action
 from harness.errors import GamedrillError, StackError
+from harness.runstate import team_phase
 from harness.session import ActionResult, TeamEventKind
 from harness.spec_steps import ROLES
-from harness.timeline import Event, read_journal
+from harness.timeline import Event, read_journal, team_may_see
 from scorecards.policy import severity_table
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from harness.spec import Drill
     from harness.timeline import Journal
 
-FACILITATOR_ONLY = frozenset({"run.planned", "fault.injected", "fault.reverted", "change.pushed"})
 
 
 class DrillOver(GamedrillError):
@@ -87,9 +87,13 @@ class DrillSessionMixin:
             raise refused
         return asked, result
 
-    def status(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "state": str(self.states.state), "drill": self.drill.name,
+    def status(self, facilitator: bool = False) -> dict[str, Any]:
+        """The SLO now; the team sees the drill's phase, never the run's state (`injected` would
+        tell it when the fault went in), the facilitator both."""
+        state = self.states.state
+        view = {"run_id": self.run_id, "phase": team_phase(state), "drill": self.drill.name,
                 **self.monitor.snapshot(self.journal.now_s())}
+        return {**view, "state": str(state)} if facilitator else view
 
     def changes(self) -> list[dict[str, Any]]:
         if self.ctx is None:
@@ -104,7 +108,7 @@ class DrillSessionMixin:
 
     def journal_events(self, since_seq: int, facilitator: bool) -> list[Event]:
         events = [e for e in read_journal(self.journal.path) if e.seq > since_seq]
-        return events if facilitator else [e for e in events if e.kind not in FACILITATOR_ONLY]
+        return events if facilitator else [e for e in events if team_may_see(e.kind)]
 
     def truth(self) -> dict[str, Any]:
         scenario = self.drill.scenario

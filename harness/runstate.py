@@ -20,6 +20,19 @@ class RunState(StrEnum):
     FINISHED = "finished"
 
 
+# What the team is told of the run's state: whether the drill is on, never whether the fault is in.
+_TEAM_PHASES: dict[RunState, str] = {
+    RunState.CREATED: "starting", RunState.STARTING: "starting", RunState.RESUMING: "running",
+    RunState.BASELINE: "running", RunState.INJECTED: "running", RunState.REVERTING: "ending",
+    RunState.TEARING_DOWN: "ending", RunState.FINISHED: "over",
+}
+
+
+def team_phase(state: RunState) -> str:
+    """starting, running, ending or over."""
+    return _TEAM_PHASES[state]
+
+
 _MOVES: dict[RunState, frozenset[RunState]] = {
     RunState.CREATED: frozenset({RunState.STARTING, RunState.RESUMING, RunState.TEARING_DOWN}),
     RunState.RESUMING: frozenset({RunState.INJECTED, RunState.REVERTING, RunState.TEARING_DOWN}),

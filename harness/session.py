@@ -40,14 +40,15 @@ class DrillSession(Protocol):
 
         Returns the `team.act` event (its time is when the team asked) and what the action did."""
 
-    def status(self) -> dict[str, Any]:
-        """What a team looks at: run state, SLO now (overall and per node), alerts firing."""
+    def status(self, facilitator: bool = False) -> dict[str, Any]:
+        """What a team looks at: the drill's phase (starting, running, ending, over), SLO now
+        (overall and per node), alerts firing; the facilitator's view adds the run `state`."""
 
     def changes(self) -> list[dict[str, Any]]:
         """The control plane's change log, oldest first."""
 
     def journal_events(self, since_seq: int, facilitator: bool) -> list[Event]:
-        """Events after `since_seq`; the team never sees facilitator-only events (ground truth)."""
+        """Events after `since_seq`; the team sees only kinds timeline.team_may_see allows."""
 
     def truth(self) -> dict[str, Any]:
         """Facilitator only: the scenario's ground truth and the faults injected so far."""

@@ -83,6 +83,20 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "responder.step": "the autopilot starts a runbook step: index, step",
 })
 _RESERVED = frozenset({"journal.opened", "journal.reopened"})  # written by the journal itself
+# What the team may see, an allow-list: what a game master would let a team see, what its own
+# tools would show it (alerts, per-second SLO, pages, its own events and their results) and
+# the drill's start and end. Never the plan, the ground truth, the run's internal states (they
+# tell when the fault went in), faults, leases, decoys, the baseline and steady-state checks
+# (their end is the injection time) or the harness's own impact judgments. A new kind is
+# hidden from the team until it is listed here (every `team.*` kind is the team's own).
+TEAM_VISIBLE: Final = frozenset({
+    "stack.up", "stack.down", "load.started", "load.stopped", "alert.fired", "alert.cleared", "slo.window",
+    "restoration.detected", "team.paged", "page.failed", "action.result", "run.aborted", "run.finished",
+})
+
+
+def team_may_see(kind: str) -> bool:
+    return kind.startswith("team.") or kind in TEAM_VISIBLE
 _WALL_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 

@@ -67,8 +67,9 @@ class FakeSession:
         self.journal_.append("action.result", action=action, ok=True, nodes=list(nodes), detail=result.detail)
         return asked, result
 
-    def status(self) -> dict[str, Any]:
-        return {"state": "respond", "alerts": [], "nodes": {node: {"error_rate": 0.0} for node in NODES}}
+    def status(self, facilitator: bool = False) -> dict[str, Any]:
+        view = {"phase": "running", "alerts": [], "nodes": {node: {"error_rate": 0.0} for node in NODES}}
+        return {**view, "state": "injected"} if facilitator else view
 
     def changes(self) -> list[dict[str, Any]]:
         if self.broken is not None:
@@ -177,7 +178,8 @@ def test_act_returns_the_journaled_request_and_the_result(drill: Served) -> None
 
 
 def test_what_the_team_looks_at(drill: Served) -> None:
-    assert drill.team.status()["state"] == "respond"
+    assert drill.team.status()["phase"] == "running" and "state" not in drill.team.status()
+    assert drill.facilitator.status()["state"] == "injected"
     assert drill.team.changes() == [{"id": 1, "kind": "script_push", "version": "v2"}]
 
 

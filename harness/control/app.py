@@ -104,9 +104,9 @@ def _add_team_routes(router: APIRouter, session: DrillSession, team: Callable[..
                       result=ActionResultOut(action=result.action, ok=result.ok, nodes=list(result.nodes),
                                              detail=result.detail, changed=dict(result.changed)))
 
-    @router.get("/status", dependencies=[Depends(team)], summary="Run state, SLO now, alerts firing")
-    def status() -> dict[str, Any]:
-        return session.status()
+    @router.get("/status", summary="The drill's phase, SLO now, alerts firing (the facilitator also sees its state)")
+    def status(access: Annotated[Access, Depends(team)]) -> dict[str, Any]:
+        return session.status(facilitator=access is Access.FACILITATOR)
 
     @router.get("/changes", dependencies=[Depends(team)], summary="The change log, oldest first")
     def changes() -> list[dict[str, Any]]:

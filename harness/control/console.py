@@ -30,9 +30,8 @@ from harness.control.auth import Access, Credentials, Tokens, require
 from harness.control.models import EventOut
 from harness.control.server import is_loopback
 from harness.control.statuspage import status_view
-from harness.drillsession import FACILITATOR_ONLY
 from harness.session import DrillSession
-from harness.timeline import Event, format_wall
+from harness.timeline import Event, format_wall, team_may_see
 
 STATIC = Path(__file__).with_name("static")
 SLO_EVERY_S: Final = 1.0
@@ -121,7 +120,7 @@ def _subscribed(session: DrillSession) -> Iterator[_Subscription]:
 
 
 async def _frames(request: Request, session: DrillSession, since: int, facilitator: bool) -> AsyncIterator[bytes]:
-    visible: Callable[[Event], bool] = (lambda e: True) if facilitator else (lambda e: e.kind not in FACILITATOR_ONLY)
+    visible: Callable[[Event], bool] = (lambda e: True) if facilitator else (lambda e: team_may_see(e.kind))
     with _subscribed(session) as live:  # subscribed before reading the backlog: nothing falls in between
         last = since
         for event in await asyncio.to_thread(session.journal_events, since, facilitator):
@@ -129,14 +128,14 @@ async def _frames(request: Request, session: DrillSession, since: int, facilitat
             yield _frame("journal", EventOut.of(event).model_dump(), event.seq)
             if event.kind in END_KINDS:
                 return
-        yield _frame("slo", session.status())
+        yield _frame("slo", session.status(facilitator))
         next_slo = asyncio.get_running_loop().time() + SLO_EVERY_S
         while not live.overflowed and not await request.is_disconnected():
             timeout = max(0.0, next_slo - asyncio.get_running_loop().time())
             try:
                 event = await asyncio.wait_for(live.queue.get(), timeout)
             except TimeoutError:
-                yield _frame("slo", session.status())
+                yield _frame("slo", session.status(facilitator))
                 next_slo = asyncio.get_running_loop().time() + SLO_EVERY_S
                 continue
             if event.seq <= last or not visible(event):

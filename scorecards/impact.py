@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scorecards.journalview import SLO_WINDOW_S, RunView, round_s
+from scorecards.journalview import SLO_WINDOW_S, RunView, round_s, worst_stretch
 from scorecards.model import Finding, Impact, WindowPoint
 from scorecards.policy import MAX_BUDGET_SHARE_PER_DRILL, MAX_DRILL_BURN_SHARE, PEAK_WINDOW_S, budget_minutes
 from scorecards.span import IncidentSpan
@@ -103,19 +103,8 @@ def _unmeasured_seconds(windows: Sequence[WindowPoint], start_t_s: float, end_t_
 
 def peak_error_rate(windows: Sequence[WindowPoint]) -> tuple[float | None, int | None]:
     """The worst failed share over any PEAK_WINDOW_S of windows, and the seq of its last window."""
-    peak: tuple[float | None, int | None] = (None, None)
-    left, requests, failures = 0, 0, 0
-    for window in windows:
-        requests += window.requests
-        failures += window.failures
-        while windows[left].start_t_s <= window.start_t_s - PEAK_WINDOW_S:
-            requests -= windows[left].requests
-            failures -= windows[left].failures
-            left += 1
-        rate = failures / requests if requests else None
-        if rate is not None and (peak[0] is None or rate > peak[0]):
-            peak = (round_s(rate), window.seq)
-    return peak
+    worst = worst_stretch(windows, PEAK_WINDOW_S)
+    return (None, None) if worst is None else (round_s(worst.share), worst.last.seq)
 
 
 def impact_findings(run: RunView, impact: Impact) -> list[Finding]:

@@ -35,11 +35,12 @@ def card_of(name: str, edit: Callable[[list[Event]], list[Event]] | None = None)
     return build_scorecard(edit(events) if edit else events)
 
 
-def with_team_data(kind: str, **data: Any) -> Callable[[list[Event]], list[Event]]:
-    """The last `kind` team event said something else (same time, same seq)."""
+def with_team_data(kind: str, first: bool = False, **data: Any) -> Callable[[list[Event]], list[Event]]:
+    """The last (or first) `kind` team event said something else (same time, same seq)."""
     def edit(events: list[Event]) -> list[Event]:
-        last = max(e.seq for e in events if e.kind == kind)
-        return [Event(e.seq, e.kind, e.wall, e.t_s, {**e.data, **data}) if e.seq == last else e for e in events]
+        seqs = [e.seq for e in events if e.kind == kind]
+        chosen = min(seqs) if first else max(seqs)
+        return [Event(e.seq, e.kind, e.wall, e.t_s, {**e.data, **data}) if e.seq == chosen else e for e in events]
     return edit
 
 
@@ -191,10 +192,7 @@ def test_compare_refuses_runs_of_different_scenarios(tmp_path: Path) -> None:
 
 
 def with_first_update(**data: Any) -> Callable[[list[Event]], list[Event]]:
-    def edit(events: list[Event]) -> list[Event]:
-        first = min(e.seq for e in events if e.kind == "team.update")
-        return [Event(e.seq, e.kind, e.wall, e.t_s, {**e.data, **data}) if e.seq == first else e for e in events]
-    return edit
+    return with_team_data("team.update", first=True, **data)
 
 
 def test_updates_are_checked_against_what_was_measured_when_posted() -> None:

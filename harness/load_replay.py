@@ -5,7 +5,8 @@ The dead harness's reader thread appended every record it received to
 window once every request of that second has settled. So the log holds arrivals whose
 windows were never written. They are fed to the new harness's monitor before its own load
 starts: the next ticks journal their windows (and count them towards the error budget and
-any restoration), so the scorecard sees every failure the log holds.
+any restoration), so the scorecard sees every failure the log holds. The earlier logged
+requests count towards the error budget only (their windows are journaled already).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def replay_unwritten(monitor: Monitor, run_dir: Path, journaled: Sequence[Event]
     from_t_s = max(written) + 1.0 if written else float("-inf")
     samples = sorted((sample_of(r, origin_mono) for r in read_records(path)), key=lambda s: s.t_s)
     unwritten = [s for s in samples if s.t_s >= from_t_s]
+    for sample in samples[:len(samples) - len(unwritten)]:
+        monitor.count_only(sample)  # the error budget burnt so far counts every logged request
     for sample in unwritten:
         monitor.feed(sample)
     log.info("rebuilding the windows from t = %s s: %d logged arrivals", from_t_s, len(unwritten))

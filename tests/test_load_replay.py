@@ -41,7 +41,8 @@ def test_the_windows_after_the_last_written_one_come_back_with_every_failure(tmp
     windows = [e.data for e in read_journal(tmp_path / "journal.jsonl") if e.kind == "slo.window"]
     assert [w["start_t_s"] for w in windows] == list(range(0, 9))
     assert sum(w["failures"] for w in windows) == len(failed) == 40
-    assert monitor.since_fault == {"requests": 40, "failures": 40}
+    assert monitor.since_fault == {"requests": 40, "failures": 40}  # armed at 5 s: the failed seconds only
+    assert monitor.totals == {"requests": 90, "failures": 40}  # the written seconds count in the totals
 
 
 def test_no_request_log_means_nothing_to_rebuild(tmp_path: Path) -> None:

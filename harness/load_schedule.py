@@ -5,8 +5,8 @@ for a response: a hung stack cannot slow the arrivals down (no coordinated omiss
 rate climbs linearly from 0 to `rate_per_s` over `ramp_s`, then holds.
 
 Both processes are drawn by time rescaling: arrival k is where the cumulative intensity
-Lambda(t) = integral of the rate reaches level k (constant: levels 1, 2, 3...; Poisson:
-levels spaced by unit exponentials). So one inverse serves both, ramp included.
+Lambda(t) = integral of the rate reaches level k (constant: levels 0.5, 1.5, 2.5...;
+Poisson: levels spaced by unit exponentials). So one inverse serves both, ramp included.
 
 Stdlib only: the locustfile imports it inside the gevent-patched Locust process.
 """
@@ -51,7 +51,9 @@ class ArrivalSchedule:
 
     def offsets(self, rng: random.Random) -> Iterator[float]:
         """Arrival times, seconds after the origin, increasing, without end."""
-        level = 0.0
+        # Constant: levels 0.5, 1.5, ...: each arrival mid-way in its share of the intensity,
+        # so none falls on a second's boundary.
+        level = 0.0 if self.arrivals == "poisson" else -0.5
         while True:
             level += rng.expovariate(1.0) if self.arrivals == "poisson" else 1.0
             yield self._time_at_level(level)

@@ -98,6 +98,18 @@ class Monitor:
         with self._lock:
             self._probes[node] = _Probe(ok, latency_ms, t_s)
 
+    def count_only(self, sample: Sample) -> None:
+        """Count a request in the totals and the error budget, with no window (its second is
+        written already): a resumed harness's view of the requests its predecessor saw."""
+        if not sample.sent:
+            return
+        with self._lock:
+            self.totals["requests"] += 1
+            self.totals["failures"] += 0 if sample.ok else 1
+            if self._armed_at is not None and sample.t_s >= self._armed_at:
+                self.since_fault["requests"] += 1
+                self.since_fault["failures"] += 0 if sample.ok else 1
+
     def ignore_alerts_before(self, t_s: float) -> None:
         """Requests that start before `t_s` (the load's ramp) never make an alert fire."""
         with self._lock:

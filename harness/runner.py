@@ -30,6 +30,7 @@ from harness.faults import FaultContext, FaultStack
 from harness.faults.rollout import push
 from harness.liveruns import LiveMark
 from harness.load import LoadGenerator, RequestRecord, sample_of
+from harness.load_replay import replay_unwritten
 from harness.load_steady import SteadyState, judge_steady_state
 from harness.monitor import Monitor
 from harness.observability import DrillObserver
@@ -144,6 +145,8 @@ class Run(DrillSessionMixin):
             self.schedule = taken.schedule
             if (taken.held or taken.lapsed) and not any(e.kind == "restoration.detected" for e in journaled):
                 self.monitor.arm_restoration(taken.start_t_s)  # also when only leases undid them
+            # The seconds the dead harness never wrote, from its request log (after arming: they count).
+            replay_unwritten(self.monitor, self.run_dir, journaled, self._origin_mono)
             stopping = stop_decided(journaled)
             self.journal.append("run.resumed", pid=os.getpid(), faults_held=taken.held, faults_lapsed=taken.lapsed,
                                 winding_down=stopping is not None)

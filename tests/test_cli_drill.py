@@ -79,6 +79,7 @@ def test_team_plays_through_the_cli(live_drill: tuple[subprocess.Popen[str], Pat
     assert killed.returncode == 0 and "kill-hung-workers done" in killed.stdout
     status = gamedrill("status", run_dir=run_dir)
     assert status.returncode == 0 and "web-1" in status.stdout
+    assert "arrivals/s offered" in status.stdout and "sent on time" in status.stdout, status.stdout
     changes = gamedrill("changes", run_dir=run_dir)
     assert "script_push" in changes.stdout and "v2" in changes.stdout
 

@@ -96,3 +96,40 @@ def test_the_steady_state_check_can_leave_the_loads_warm_up_out(tmp_path: Path) 
         assert monitor.recent(3.1, 3.0).p99_ms > 1000
         warmed = monitor.recent(3.1, 3.0, started_after_t_s=1.0)
         assert warmed.p99_ms < 20 and warmed.requests == len(traffic(1.0, 3.0, ok=True))
+
+
+def test_alerts_leave_the_loads_ramp_out(tmp_path: Path) -> None:
+    """Failures while the load ramps up (connections opening) never make an alert fire."""
+    clock = FakeClock()
+    with Journal.open(tmp_path / "journal.jsonl", clock) as journal:
+        rule = AlertRule(name="errors", metric="error_rate", op=">", threshold=0.05, for_s=0.5)
+        monitor = Monitor(journal, (rule,), HealthWindow(max_error_rate=0.01, max_p99_ms=500, window_s=3),
+                          ("web-1",), settle_s=1.0)
+        monitor.ignore_alerts_before(2.0)
+        for sample in traffic(0, 2, ok=False) + traffic(2, 4, ok=True):
+            monitor.feed(sample)
+        for tick in range(1, 41):
+            monitor.tick(tick / 10)
+        assert monitor.firing() == []
+        for sample in traffic(4, 6, ok=False):
+            monitor.feed(sample)
+        for tick in range(41, 61):
+            monitor.tick(tick / 10)
+        assert monitor.firing() == ["errors"]
+
+
+def test_windows_count_offered_and_achieved_arrivals(tmp_path: Path) -> None:
+    """By intended start: an arrival sent late is offered but not achieved; one never sent
+    counts as offered only, never as a request the stack answered."""
+    with Journal.open(tmp_path / "journal.jsonl", FakeClock()) as journal:
+        monitor = Monitor(journal, (), HealthWindow(max_error_rate=0.01, max_p99_ms=500, window_s=3), ("web-1",),
+                          settle_s=1.0)
+        on_time = traffic(0, 1, ok=True)[:40]
+        late = [Sample(0.9 + i / 1000, 900.0, True, "web-1", lag_s=0.8) for i in range(6)]
+        unsent = [Sample(0.95 + i / 1000, 0.0, False, None, sent=False) for i in range(4)]
+        for sample in on_time + late + unsent:
+            monitor.feed(sample)
+        monitor.tick(2.5)
+        assert monitor.arrivals(0, 1) == (50, 40)
+    [window] = events_of(tmp_path, "slo.window")
+    assert (window["offered"], window["achieved"], window["requests"], window["failures"]) == (50, 40, 46, 0)

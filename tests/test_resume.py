@@ -14,6 +14,7 @@ import pytest
 from liverun import GAMEDRILL, ROOT, running_drill
 
 from harness.cleanup import find_leftovers
+from harness.load import read_records
 from harness.stack import procfs
 from harness.timeline import Event, read_journal
 from harness.waiting import wait_until
@@ -84,6 +85,12 @@ def test_a_new_harness_takes_the_drill_over_and_the_team_carries_on(tmp_path: Pa
     assert all(e.t_s <= later.t_s for e, later in itertools.pairwise(events)), "t_s never goes back"
     card = json.loads((run_dir / "scorecard.json").read_text())
     assert card["complete"] is True and card["outcome"] == "resolved"
+    # Every logged arrival is in a window, also those whose second the dead harness never wrote.
+    logged = [r for r in read_records(run_dir / "metrics" / "requests.jsonl") if r.sent]
+    windows = [e.data for e in events if e.kind == "slo.window"]
+    assert (sum(w["requests"] for w in windows), sum(w["failures"] for w in windows)) == \
+        (len(logged), sum(1 for r in logged if not r.ok))
+    assert card["impact"]["failed_requests"] > 0
     assert find_leftovers(run_dir.name) == [], [procfs.read_stat(p.pid) for p in find_leftovers(run_dir.name)]
 
 

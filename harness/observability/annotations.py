@@ -42,7 +42,10 @@ def annotation_for(event: Event, run_id: str) -> dict[str, Any] | None:
     text = TEXTS.get(event.kind)
     if text is None:
         return None
-    return {"time": int(event.wall.timestamp() * 1000), "tags": ["gamedrill", f"run:{run_id}", event.kind],
+    at_s = event.wall.timestamp()
+    if event.kind == "restoration.detected":  # restored at the start of the healthy window, not when it was judged
+        at_s -= max(0.0, event.t_s - float(event.data.get("window_start_t_s", event.t_s)))
+    return {"time": int(at_s * 1000), "tags": ["gamedrill", f"run:{run_id}", event.kind],
             "text": text(event.data)}
 
 

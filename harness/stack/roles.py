@@ -21,6 +21,7 @@ def stack_role_issues(scenario: Scenario, project: ComposeProject) -> list[tuple
                                                  (("stack", "balancer"), stack.balancer)]
     named += [(("stack", "nodes", i), node) for i, node in enumerate(stack.nodes)]
     named += [(("faults", i, "service"), getattr(fault, "service", None)) for i, fault in enumerate(scenario.faults)]
+    named += [(("stack", "metrics", service), service) for service in stack.metrics]  # scraped by Prometheus
     names = list(project.services)
     known = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
     return [(field, f"{service!r} is not a service of this compose file, {project.path} (services: {known})")

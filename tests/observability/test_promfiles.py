@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from promstack import PROMTOOL, require
 
+from harness.errors import SpecError
 from harness.observability import (
     ALERTMANAGER_FILE,
     PROMETHEUS_FILE,
@@ -22,6 +23,8 @@ from harness.observability import (
     webhook_token,
 )
 from harness.spec import Scenario, load_scenario
+from harness.stack import load_compose
+from harness.stack.roles import check_stack_roles
 from harness.timeline import Journal
 
 ROOT = Path(__file__).parents[2]
@@ -83,3 +86,10 @@ def test_the_webhook_credential_is_private_and_is_not_the_facilitator_token(writ
 def test_bad_settings_name_the_variable_and_the_value(env: dict[str, str], message: str) -> None:
     with pytest.raises(ObservabilitySettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
         ObservabilitySettings.from_env(env)
+
+
+def test_a_metrics_service_the_stack_lacks_is_refused_naming_the_field() -> None:
+    scenario = load_scenario(SCENARIOS[-1])
+    scenario = scenario.model_copy(update={"stack": scenario.stack.model_copy(update={"metrics": {"nope": "/m"}})})
+    with pytest.raises(SpecError, match=r"stack\.metrics\.nope: 'nope' is not a service"):
+        check_stack_roles(scenario, load_compose(scenario.stack.compose_file))

@@ -93,3 +93,16 @@ def test_every_word_is_for_a_known_event_and_people_events_all_have_words() -> N
     assert {kind for kind in EVENT_KINDS if kind.startswith("team.")} <= set(WORDS)
     journal_noise = [kind for kind in ("slo.window", "responder.step", "run.planned") if kind in WORDS]
     assert journal_noise == []  # per-second windows and bookkeeping say nothing as they happen
+
+
+def test_a_terminal_gets_the_panel_refreshed_in_place(tmp_path: Path) -> None:
+    journal, clock = drill_so_far(tmp_path)
+    out = io.StringIO()
+    console = Console(file=out, width=140, force_terminal=True, color_system=None)
+    with live_view(journal, TARGETS, console) as state:
+        play(journal, clock)
+        assert state.phase_done_t_s["team.declare"] == 230
+    text = out.getvalue()
+    assert "fault live for" in text and "alice declared SEV2, commander alice" in text  # the last frame stays
+    assert "\x1b[" in text  # drawn with cursor moves, in place
+    assert not [line for line in text.splitlines() if line.startswith("[00:30]")]  # no plain lines

@@ -4,11 +4,13 @@ drills/gameday/hung-workers.yaml, twenty times faster (time compression: the bas
 surprise window and the targets shrink; the pace, leases and alert windows do not): two
 people in two browser pages, and the status page in a third. At each step the test checks
 the page, the incident header and the status page, and keeps a screenshot under the run's
-`artifacts/screenshots/` for review.
+`artifacts/screenshots/` for review (set GAMEDRILL_TEST_RUNS_DIR to keep the run beyond
+pytest's own temporary directories, which it prunes).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,7 +58,8 @@ def submit(page: Page, form: str) -> None:
 def test_a_game_day_played_through_the_console_alone(browser: Browser, tmp_path: Path,  # noqa: F811
                                                      record_property: Callable[[str, object], None]) -> None:
     errors: list[str] = []
-    with running_drill(tmp_path / "runs", fast_copy(tmp_path), "--seed", "3") as (proc, run_dir):
+    runs = Path(os.environ.get("GAMEDRILL_TEST_RUNS_DIR") or tmp_path / "runs")
+    with running_drill(runs, fast_copy(tmp_path), "--seed", "3") as (proc, run_dir):
         shots = Shots(run_dir, record_property)
         team_url = console_url(run_dir, Access.TEAM)
         base = team_url.split("/console")[0]

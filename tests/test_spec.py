@@ -163,7 +163,7 @@ def test_shipped_drill_is_the_one_minute_autopilot_demo() -> None:
     pytest.param(11, "    bake_s: soon", "11:5: faults[0].bake_s: Input should be a valid number, got 'soon'",
                  id="wrong-type-in-fault"),
     pytest.param(3, "titel: A tiny scenario",
-                 "1:1: title: required\n{path}:3:1: titel: unknown key", id="misspelt-key"),
+                 "1:1: title: required\n{path}:3:1: titel: unknown key; did you mean 'title'?", id="misspelt-key"),
     pytest.param(10, "    canary: web-9",
                  "10:5: faults[0].canary: 'web-9' is not a node (web-1, web-2, web-3)",
                  id="canary-not-a-node"),

@@ -12,7 +12,7 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -53,7 +53,9 @@ def key_hint(root: type[BaseModel], key: str, mapping: Mapping[Any, Any] | None)
     models = _models(root)
     others = {other for other in (mapping or {}) if isinstance(other, str) and other != key}
     fitting = [model for model in models if others <= _keys(model)]
-    pool: Iterator[str] = (name for model in (fitting or models) for name in _keys(model))
+    pool: list[str] = [name for model in (fitting or models) for name in _keys(model)]
+    if key in pool:  # right elsewhere (`source` of a script, not of a release): no look-alike helps
+        return ""
     match = closest(key, pool)
     return f"; did you mean {match!r}?" if match else ""
 

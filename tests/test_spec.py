@@ -184,7 +184,7 @@ def test_shipped_drill_is_the_one_minute_autopilot_demo() -> None:
                  "9:7: faults[0].artifact.source: SyntaxError: expected ':' (line 1 of the script)",
                  id="script-syntax-error"),
     pytest.param(18, '  - {name: errors, metric: error_rate, op: ">=", threshold: 5, for_s: 5}',
-                 "18:40: alerts[0].op: Input should be '>' or '<', got '>='", id="bad-operator"),
+                 "18:40: alerts[0].op: Input should be '>' or '<', got '>='; did you mean '>'?", id="bad-operator"),
     pytest.param(18, '  - {name: errors, metric: error_rate, op: ">", threshold: 5, for_s: 5}',
                  "18:49: alerts[0].threshold: an error rate is a fraction from 0 to 1, not 5.0",
                  id="rate-above-one"),

@@ -47,7 +47,7 @@ def test_the_schema_catches_what_the_loader_refuses() -> None:
 def test_builtin_names_resolve_and_a_wrong_one_lists_them() -> None:
     assert "hung-workers" in builtin_names("scenario") and "regression/hung-workers" in builtin_names("drill")
     assert resolve_builtin("builtin:hung-workers", "scenario") == ROOT / "scenarios" / "hung-workers.yaml"
-    with pytest.raises(ValueError, match="built-in scenarios: .*hung-workers"):
+    with pytest.raises(ValueError, match=r"built-in scenarios: .*hung-workers"):
         resolve_builtin("builtin:hung", "scenario")
 
 

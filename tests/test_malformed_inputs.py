@@ -25,7 +25,7 @@ team: {{members: [alice]}}
 """
 # Without its schema modeline, so the lines expected below stay those of the scenario's body.
 GOOD_SCENARIO = (ROOT / "scenarios" / "inventory-down.yaml").read_text().split("\n", 1)[1]
-SCRIPT_SCENARIO = SCENARIO.read_text()
+SCRIPT_SCENARIO = SCENARIO.read_text().split("\n", 1)[1]  # without its schema modeline, as above
 LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
     f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(9))

@@ -26,6 +26,7 @@ from harness.control import ControlClient, ControlServer, Tokens, create_app, is
 from harness.control.server import ControlServerError, control_port
 from harness.control.statuspage import write_status_page
 from harness.drillsession import DrillSessionMixin
+from harness.errors import GamedrillError
 from harness.faults import FaultContext, FaultStack
 from harness.faults.rollout import push
 from harness.liveruns import LiveMark
@@ -126,6 +127,9 @@ class Run(DrillSessionMixin):
                 self._respond()
         except KeyboardInterrupt:
             self._finish("aborted", "interrupted (Ctrl-C or SIGTERM)")
+        except GamedrillError as exc:  # said in words: no traceback for a stack that would not start
+            log.error("drill failed: %s", exc)
+            self._finish("failed", f"{type(exc).__name__}: {exc}")
         except Exception as exc:
             log.exception("drill failed")
             self._finish("failed", f"{type(exc).__name__}: {exc}")

@@ -20,6 +20,7 @@ from harness.builtin import BUILTIN_PREFIX, resolve_builtin
 from harness.errors import ComposeError, Problem, SpecError
 from harness.spec_base import DEFAULT_COMPOSE_FILE, Issues, SpecModel
 from harness.spec_drill import Drill, Load, ShopMix, Targets, Team
+from harness.spec_hints import closest, key_hint, value_hint
 from harness.spec_scenario import (
     AlertRule,
     ChangeRef,
@@ -242,7 +243,7 @@ def _validate(source: YamlSource, model: type[M], data: Any) -> Checked[M]:
         return model.model_validate(data, context={"base_dir": source.path.parent}), []
     except ValidationError as exc:
         errors = _without_echoes(exc.errors(include_url=False))
-        problems = [p for error in errors for p in _problems(source, error)]
+        problems = [p for error in errors for p in _problems(source, error, model)]
         return None, sorted(problems, key=lambda p: (p.line or 0, p.column or 0))  # top to bottom
 
 
@@ -262,13 +263,24 @@ def _or_raise(checked: Checked[M]) -> M:
     return value
 
 
-def _problems(source: YamlSource, error: ErrorDetails) -> list[Problem]:
+def _problems(source: YamlSource, error: ErrorDetails, root: type[SpecModel]) -> list[Problem]:
     where = _yaml_path(source.data, error["loc"])
     cause = error.get("ctx", {}).get("error")
     if isinstance(cause, Issues):
         return [source.problem((*where, *sub), message) for sub, message in cause.issues]
     where, message = _explain(error, where)
+    if error["type"] == "extra_forbidden" and where:
+        message += key_hint(root, str(where[-1]), _node_at(source.data, where[:-1]))
     return [source.problem(where, message)]
+
+
+def _node_at(data: Any, where: FieldPath) -> Any:
+    for item in where:
+        try:
+            data = data[item]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def _explain(error: ErrorDetails, where: FieldPath) -> tuple[FieldPath, str]:
@@ -276,6 +288,9 @@ def _explain(error: ErrorDetails, where: FieldPath) -> tuple[FieldPath, str]:
     ctx = error.get("ctx", {})
     if error["type"] in _PLAIN_MESSAGES:
         return where, _PLAIN_MESSAGES[error["type"]]
+    if error["type"] == "literal_error":
+        return where, said(error["type"], error["msg"], error.get("input")) + value_hint(
+            error.get("input"), str(ctx.get("expected", "")))
     if error["type"] == "string_too_short" and ctx.get("min_length") == 1:
         return where, "must not be empty"
     if error["type"] == "too_short":
@@ -288,8 +303,11 @@ def _explain(error: ErrorDetails, where: FieldPath) -> tuple[FieldPath, str]:
         return (*where, tag_key), "required"
     if error["type"] == "union_tag_invalid":
         if tag_key.endswith("()"):
-            return where, f"unknown step {ctx['tag']!r}; steps: {', '.join(STEP_MODELS)}"
-        return (*where, tag_key), f"unknown {tag_key} {ctx['tag']!r}; expected one of: {ctx['expected_tags']}"
+            match = closest(str(ctx["tag"]), STEP_MODELS)
+            hint = f"; did you mean {match!r}?" if match else ""
+            return where, f"unknown step {ctx['tag']!r}; steps: {', '.join(STEP_MODELS)}{hint}"
+        hint = value_hint(ctx["tag"], str(ctx["expected_tags"]))
+        return (*where, tag_key), f"unknown {tag_key} {ctx['tag']!r}; expected one of: {ctx['expected_tags']}{hint}"
     return where, said(error["type"], error["msg"], error.get("input"))
 
 

@@ -23,8 +23,9 @@ baseline_s: 1
 max_duration_s: 10
 team: {{members: [alice]}}
 """
-GOOD_SCENARIO = (ROOT / "scenarios" / "inventory-down.yaml").read_text()
-SCRIPT_SCENARIO = SCENARIO.read_text()
+# Without its schema modeline, so the lines expected below stay those of the scenario's body.
+GOOD_SCENARIO = (ROOT / "scenarios" / "inventory-down.yaml").read_text().split("\n", 1)[1]
+SCRIPT_SCENARIO = SCENARIO.read_text().split("\n", 1)[1]  # without its schema modeline, as above
 LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
     f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(9))

@@ -150,8 +150,10 @@ class DockerBackend:
         """The service's processes (its main process first), as /proc inside its container shows them."""
         self._service(service)
         state = self._state(service)
-        if state is None or not state["Running"] or state["Paused"]:
-            return [] if state is None or not state["Running"] else self._frozen(service)
+        if state is None or not state["Running"]:
+            return []
+        if state["Paused"]:
+            return self._frozen(service)
         scan = self._exec(service).scan()
         tree = proctree.service_tree(scan.stats, scan.pid1_name)
         infos = []

@@ -154,7 +154,13 @@ class DockerBackend:
             return []
         if state["Paused"]:
             return self._frozen(service)
-        scan = self._exec(service).scan()
+        try:
+            scan = self._exec(service).scan()
+        except StackError:
+            state = self._state(service)
+            if state is None or not state["Running"]:
+                return []  # it stopped while we looked (its processes were just killed, say)
+            raise
         tree = proctree.service_tree(scan.stats, scan.pid1_name)
         infos = []
         for stat in tree:

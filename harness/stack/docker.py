@@ -160,6 +160,8 @@ class DockerBackend:
             state = self._state(service)
             if state is None or not state["Running"]:
                 return []  # it stopped while we looked (its processes were just killed, say)
+            if state["Paused"]:
+                return self._frozen(service)
             raise
         tree = proctree.service_tree(scan.stats, scan.pid1_name)
         infos = []

@@ -123,11 +123,13 @@ def running(engine: Mapping[str, Any], container: str) -> bool | None:
 
 
 def exec_in(engine: Mapping[str, Any], container: str, argv: list[str], timeout_s: float = TIMEOUT_S) -> int | None:
-    """Run `argv` inside the container and wait for it: its exit code, or None if the container is gone."""
+    """Run `argv` inside the container and wait for it: its exit code, or None if the container is
+    gone or stopped."""
     status, body = call(engine, "POST", f"/containers/{container}/exec",
                         {"Cmd": argv, "AttachStdout": False, "AttachStderr": False})
-    if status == 404:
-        return None
+    message = body.get("message", "") if isinstance(body, dict) else ""
+    if status == 404 or (status == 409 and "is not running" in message):
+        return None  # its processes, and whatever was done to them, went with it; a paused one waits
     _check(status, body, f"exec in {container[:12]}", (201,))
     exec_id = body["Id"]
     status, body = call(engine, "POST", f"/exec/{exec_id}/start", {"Detach": True, "Tty": False})

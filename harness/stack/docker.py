@@ -150,9 +150,19 @@ class DockerBackend:
         """The service's processes (its main process first), as /proc inside its container shows them."""
         self._service(service)
         state = self._state(service)
-        if state is None or not state["Running"] or state["Paused"]:
-            return [] if state is None or not state["Running"] else self._frozen(service)
-        scan = self._exec(service).scan()
+        if state is None or not state["Running"]:
+            return []
+        if state["Paused"]:
+            return self._frozen(service)
+        try:
+            scan = self._exec(service).scan()
+        except StackError:
+            state = self._state(service)
+            if state is None or not state["Running"]:
+                return []  # it stopped while we looked (its processes were just killed, say)
+            if state["Paused"]:
+                return self._frozen(service)
+            raise
         tree = proctree.service_tree(scan.stats, scan.pid1_name)
         infos = []
         for stat in tree:

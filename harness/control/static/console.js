@@ -10,7 +10,7 @@ const ACTION_HELP = {
   "rollback-release": "Deploy the previous release again. Canary: that node first, the others keep theirs.",
   "rollback-config": "Push the previous config again. Canary: that node first, the others keep theirs.",
   "rollback-script": "Put the previous per-request script back. Canary: that node first, the others keep theirs.",
-  "pause-rollout": "Stop the staged rollouts still baking (params kind=config|script|release to pick one). Canary: only the rollouts whose next stage would reach that node.",
+  "pause-rollout": "Stop the staged rollouts still baking (params kind=config|script|release to pick one). No canary: it acts on the control plane's rollouts, not on a node.",
   "kill-hung-workers": "Kill workers spinning at high CPU; their master starts fresh ones. Canary: that node only.",
   "flag-on": "Turn a feature flag on, node by node (params flag=NAME; default serve_cached_stock: stock from the cache). Canary: that node only.",
   "flag-off": "Turn a feature flag off again (params flag=NAME). Canary: that node only.",
@@ -194,6 +194,15 @@ function drawMeta(meta) {
   for (const id of ["act-action", "role-role", "declare-severity"]) $(id).addEventListener("change", help);
   state.help = help;
   fillSelect($("act-canary"), ["", ...meta.nodes], ["every node", ...meta.nodes]);
+  // An action with no per-node meaning (pause-rollout) takes no canary: the drill would refuse it.
+  const perNode = new Set(meta.canary_actions || meta.actions);
+  const syncCanary = () => {
+    const takesCanary = perNode.has($("act-action").value);
+    $("act-canary").disabled = !takesCanary;
+    if (!takesCanary) $("act-canary").value = "";
+  };
+  $("act-action").addEventListener("change", syncCanary);
+  syncCanary();
   $("scope-nodes").replaceChildren(...meta.nodes.map((node) => element("label", { class: "inline" },
     element("input", { type: "checkbox", value: node, name: "nodes" }), node)));
   $("facilitator").hidden = meta.access !== "facilitator";

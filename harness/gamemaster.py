@@ -19,6 +19,7 @@ from harness.spec_injects import Effect, escalated
 if TYPE_CHECKING:
     from harness.faults import FaultStack
     from harness.monitor import Monitor
+    from harness.schedule import FaultSchedule
     from harness.spec import Drill
     from harness.timeline import Event, Journal
 
@@ -44,9 +45,10 @@ class GameMaster:
             self._track_faults(event)
         self._asked = sum(1 for e in journaled if e.kind == "stakeholder.asked")
 
-    def step(self, faults: FaultStack, monitor: Monitor) -> None:
+    def step(self, faults: FaultStack, monitor: Monitor, schedule: FaultSchedule | None) -> None:
+        """Apply the rules that fire now (a fault brought in keeps its `duration_s` on the schedule)."""
         for firing in self.rules.due(self.journal.now_s()):
-            outcomes = [self._apply(effect, firing, faults, monitor) for effect in firing.rule.then]
+            outcomes = [self._apply(effect, firing, faults, monitor, schedule) for effect in firing.rule.then]
             self.journal.append("inject.fired", rule=firing.rule.name, index=firing.index,
                                 condition=firing.rule.when.condition, why=firing.why,
                                 occurrence=firing.occurrence, effects=outcomes)
@@ -55,12 +57,13 @@ class GameMaster:
     def next_due_t_s(self) -> float | None:
         return self.rules.next_due_t_s(self.journal.now_s())
 
-    def _apply(self, effect: Effect, firing: Firing, faults: FaultStack, monitor: Monitor) -> dict[str, Any]:
+    def _apply(self, effect: Effect, firing: Firing, faults: FaultStack, monitor: Monitor,
+               schedule: FaultSchedule | None) -> dict[str, Any]:
         try:
             if effect.ask is not None:
                 return self._ask(effect.ask.stakeholder, effect.ask.text, firing.rule.name)
             if effect.inject is not None:
-                return self._widen(effect.inject, faults, monitor)
+                return self._widen(effect.inject, faults, monitor, schedule)
             if effect.escalate is not None:
                 return self._escalate(effect.escalate.fault, effect.escalate.set, faults)
         except Exception as exc:  # an effect that fails is journaled; the drill goes on
@@ -82,11 +85,14 @@ class GameMaster:
                             text=text, rule=rule)
         return {"effect": "ask", "done": True, "question": question, "stakeholder": persona.name}
 
-    def _widen(self, index: int, faults: FaultStack, monitor: Monitor) -> dict[str, Any]:
+    def _widen(self, index: int, faults: FaultStack, monitor: Monitor,
+               schedule: FaultSchedule | None) -> dict[str, Any]:
         if index in self._live:
             return {"effect": "inject", "done": False, "fault": index, "skipped": "already injected"}
         fault = self.drill.scenario.faults[index]
         faults.inject(index, fault)
+        if schedule is not None:
+            schedule.injected(index, fault, self.journal.now_s())
         if len(faults.active) == 1:  # the first fault since the others went: a new incident to watch
             monitor.arm_restoration(self.journal.now_s())
         return {"effect": "inject", "done": True, "fault": index, "type": fault.type}

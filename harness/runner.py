@@ -274,7 +274,7 @@ class Run(DrillSessionMixin):
         while not self._stop.is_set():
             self._follow_schedule()
             if self.game_master is not None and self.faults is not None:
-                self.game_master.step(self.faults, self.monitor)
+                self.game_master.step(self.faults, self.monitor, self.schedule)
             if self._resolved.is_set():
                 self._finish("resolved", "the team resolved the incident")
             elif self.journal.now_s() >= limit_s:

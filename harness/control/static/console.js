@@ -105,6 +105,7 @@ function formBody(kind, form) {
     case "suspect": return { change: value("change") };
     case "scope": return { nodes: [...form.querySelectorAll("input:checked")].map((box) => box.value) };
     case "escalate": return { to: value("to") };
+    case "reply": return { question: value("question"), text: value("text") };
     default: throw new Error(`no form for ${kind}`);
   }
 }
@@ -133,7 +134,7 @@ async function submit(form) {
     } else {
       const event = await api(`/v1/events/${kind}`, { by: state.me, ...formBody(kind, form) });
       toast(`${event.kind} recorded at ${event.wall}`);
-      if (kind === "update" || kind === "note") form.reset();
+      if (kind === "update" || kind === "note" || kind === "reply") form.reset();
     }
   } catch (error) {
     toast(`${kind}: ${error.message}`, true);
@@ -188,6 +189,8 @@ function describe(event) {
     case "team.escalate": return `${d.by} escalated to ${d.to}`;
     case "team.ack": return `${d.by} acknowledged`;
     case "team.resolve": return `${d.by} resolved the incident`;
+    case "stakeholder.asked": return `QUESTION ${d.id} from ${d.stakeholder} (${d.title}): ${d.text}`;
+    case "team.reply": return `${d.by} answered ${d.question}: ${d.text}`;
     case "team.paged": return `paged ${d.channel} (${d.trigger})`;
     case "page.failed": return `page to ${d.channel} FAILED: ${d.error}`;
     case "fault.injected": return `fault ${d.type} injected (lease ${d.ttl_s} s)`;
@@ -197,7 +200,7 @@ function describe(event) {
   }
 }
 
-const TIMELINE_KINDS = /^(alert|team|action|restoration|slo\.breached|fault|page|run\.finished|run\.aborted|safety)/;
+const TIMELINE_KINDS = /^(alert|team|action|restoration|slo\.breached|fault|page|run\.finished|run\.aborted|safety|stakeholder)/;
 
 function onJournal(event) {
   state.lastSeq = Math.max(state.lastSeq, event.seq);

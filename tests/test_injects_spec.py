@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.compression import compress
 from harness.spec import load_drill, validate_paths
 from harness.spec_base import REPO_ROOT
 from harness.spec_injects import escalated
@@ -95,3 +96,11 @@ def test_escalated_merges_attributes_over_the_fault() -> None:
     stronger = escalated(latency, {"attributes": {"latency": 1500}})
     assert stronger.attributes == {"latency": 1500, "jitter": 0} and stronger.toxic == "latency"
     assert latency.attributes["latency"] == 500  # the loaded scenario is never changed
+
+
+def test_time_compression_divides_the_rules_times() -> None:
+    drill = load_drill(EXAMPLES / "game-master.yaml")
+    fast = compress(drill.model_copy(update={"time_compression": 3.0}))
+    assert [r.when.no_ack_for_s for r in fast.injects][:1] == [30.0]
+    assert fast.injects[1].when.at_s == 20.0 and fast.injects[3].when.no_update_for_s == 80.0
+    assert fast.injects[5].when.fixed_before_s == 100.0

@@ -69,6 +69,12 @@ def test_every_other_condition_on_the_real_stack(tmp_path: Path) -> None:
         with pytest.raises(ControlError) as refused:  # an answer must name a question that was asked
             client.reply("bob", "Q99", "hello?")
         assert refused.value.status == 400 and "no stakeholder asked 'Q99'" in str(refused.value)
+        answered = subprocess.run([*GAMEDRILL, "reply", "Q1", "Not every customer.", "--run", str(run.run_dir),
+                                   "--by", "bob"], capture_output=True, text=True, timeout=30, cwd=REPO_ROOT)
+        assert answered.returncode == 0 and "recorded team.reply" in answered.stdout, answered.stderr
+        listed = subprocess.run([*GAMEDRILL, "questions", "--run", str(run.run_dir)], capture_output=True,
+                                text=True, timeout=30, cwd=REPO_ROOT)
+        assert listed.returncode == 0 and "Q1" in listed.stdout and "yes" in listed.stdout, listed.stderr
         team_view = client.journal(0)
         assert not any(e.kind == "inject.fired" for e in team_view)  # the game master stays behind the curtain
     finally:
@@ -86,3 +92,4 @@ def test_every_other_condition_on_the_real_stack(tmp_path: Path) -> None:
     card = build_from_run_dir(run.run_dir)
     role = next(f for f in card.findings if f.name == "stakeholder_reply_role")
     assert role.passed is False and "by alice, the commander (bob)" in role.what_happened
+    assert "Q1 by bob (comms)" in role.what_happened

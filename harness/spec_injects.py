@@ -35,7 +35,17 @@ from typing import Any, Literal
 
 from pydantic import Field, JsonValue, ValidationError, model_validator
 
-from harness.spec_base import ActionName, Fraction, Issue, PositiveSeconds, Slug, SpecModel, Text, raise_issues
+from harness.spec_base import (
+    ActionName,
+    Fraction,
+    Issue,
+    PositiveSeconds,
+    Slug,
+    SpecModel,
+    Text,
+    duplicates,
+    raise_issues,
+)
 from harness.yamlsrc import FieldPath
 
 CONDITIONS = ("at_s", "no_ack_for_s", "no_declare_for_s", "no_update_for_s", "relapse", "fixed_before_s", "action")
@@ -125,7 +135,7 @@ def inject_issues(rules: tuple[InjectRule, ...], stakeholders: tuple[Stakeholder
                   faults: tuple[Any, ...]) -> list[Issue]:
     """What a drill's injects name that its stakeholders or its scenario's faults do not have."""
     names = [s.name for s in stakeholders]
-    issues: list[Issue] = []
+    issues: list[Issue] = [(("stakeholders", i, "name"), "duplicate stakeholder") for i in duplicates(tuple(names))]
     seen: set[str] = set()
     for i, rule in enumerate(rules):
         if rule.name in seen:

@@ -104,3 +104,10 @@ def test_time_compression_divides_the_rules_times() -> None:
     assert [r.when.no_ack_for_s for r in fast.injects][:1] == [30.0]
     assert fast.injects[1].when.at_s == 20.0 and fast.injects[3].when.no_update_for_s == 80.0
     assert fast.injects[5].when.fixed_before_s == 100.0
+
+
+def test_stakeholder_names_are_unique(tmp_path: Path) -> None:
+    path = tmp_path / "drill.yaml"
+    path.write_text(DRILL.replace("  - {name: support-lead, title: Support}\n",
+                                  "  - {name: support-lead, title: Support}\n  - {name: support-lead, title: B}\n"))
+    assert any(":12:" in str(p) and "duplicate stakeholder" in str(p) for p in validate_paths([path]))

@@ -211,6 +211,28 @@ def resolve(run_ref: str | None, runs_dir: Path, by: str) -> None:
 
 
 @click.command()
+@click.argument("question", metavar="ID")
+@click.argument("text")
+@drill_options
+def reply(question: str, text: str, run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """Answer a stakeholder's question (its id, e.g. Q1, is in the console and `gamedrill questions`)."""
+    _said(client_for(run_ref, runs_dir).reply(by, question, text))
+
+
+@click.command()
+@drill_options
+def questions(run_ref: str | None, runs_dir: Path, by: str) -> None:
+    """The stakeholders' questions so far, and which are still unanswered."""
+    events = client_for(run_ref, runs_dir).journal(0)
+    answered = {str(e.data.get("question")) for e in events if e.kind == "team.reply"}
+    table = Table("id", "at", "from", "question", "answered")
+    for e in (e for e in events if e.kind == "stakeholder.asked"):
+        table.add_row(str(e.data["id"]), f"+{e.t_s:.1f} s", f"{e.data['stakeholder']} ({e.data['title']})",
+                      str(e.data["text"]), "yes" if str(e.data["id"]) in answered else "NO")
+    console.print(table)
+
+
+@click.command()
 @drill_options
 def status(run_ref: str | None, runs_dir: Path, by: str) -> None:
     """The SLO now, overall and per node, and the alerts firing."""
@@ -275,5 +297,5 @@ def console_link(run_arg: str | None, facilitator: bool, port: int, run_ref: str
     console.print(f"status page: {url}/status", markup=False)
 
 
-TEAM_COMMANDS = (ack, declare, role, update, note, suspect, scope, act, escalate, resolve, status, changes, abort,
-                 console_link)
+TEAM_COMMANDS = (ack, declare, role, update, note, suspect, scope, act, escalate, resolve, reply, questions, status,
+                 changes, abort, console_link)

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from harness.pace import at_pace
 from harness.spec_drill import Drill, Targets
 from harness.spec_scenario import Scenario
-from harness.spec_steps import Pause, Update, WaitFor
+from harness.spec_steps import Pause, Reply, Update, WaitFor
 
 
 def compress(drill: Drill) -> Drill:
@@ -42,6 +42,9 @@ def compress(drill: Drill) -> Drill:
         "max_duration_s": _div(drill.max_duration_s, k),
         "targets": Targets(**{name: _div(value, k) for name, value in drill.targets}),
         "responder": responder,
+        "injects": tuple(rule.model_copy(update={"when": _copy(rule.when, k, "at_s", "no_ack_for_s", "no_declare_for_s",
+                                                             "no_update_for_s", "fixed_before_s")})
+                         for rule in drill.injects),
     })
 
 
@@ -53,7 +56,7 @@ def _scenario(scenario: Scenario, k: float) -> Scenario:
 
 
 _STEP_DURATIONS: dict[type, tuple[str, ...]] = {WaitFor: ("timeout_s",), Update: ("next_update_s",),
-                                                Pause: ("seconds",)}
+                                                Pause: ("seconds",), Reply: ("timeout_s",)}
 
 
 def _step(step: Any, k: float) -> Any:

@@ -59,6 +59,8 @@ class DrillSessionMixin:
 
     def record(self, kind: TeamEventKind, by: str, data: dict[str, Any]) -> Event:
         self._refuse_when_over()
+        if kind == "reply":
+            self._check_question(str(data.get("question")))
         event = self.journal.append(f"team.{kind}", by=by, **data)
         if kind == "resolve":
             self._resolved.set()
@@ -130,6 +132,11 @@ class DrillSessionMixin:
 
     def unsubscribe(self, listener: Callable[[Event], None]) -> None:
         self.journal.unsubscribe(listener)
+
+    def _check_question(self, question: str) -> None:
+        asked = [str(e.data.get("id")) for e in read_journal(self.journal.path) if e.kind == "stakeholder.asked"]
+        if question not in asked:
+            raise ValueError(f"no stakeholder asked {question!r}; questions: {', '.join(asked) or 'none yet'}")
 
     def _finish(self, outcome: str, reason: str) -> None:
         raise NotImplementedError

@@ -12,7 +12,7 @@ from harness.stack.roles import check_stack_roles
 
 
 def _fault_words(fault: Any) -> str:
-    fields = fault.model_dump(mode="json", exclude={"type", "at_s", "ttl_s"})
+    fields = fault.model_dump(mode="json", exclude={"type", "at_s", "ttl_s", "hold"})
     if "artifact" in fields:
         artifact = fields.pop("artifact")
         fields = {"push": f"{artifact['kind']} {artifact['version']}", **fields}
@@ -50,7 +50,11 @@ def describe_plan(drill: Drill) -> list[str]:
     lines += [f"decoy: {d.artifact.kind} {d.artifact.version} by {d.author}, {d.before_fault_s:g} s before the fault"
               for d in scenario.changes]
     lines.append(f"inject: {inject}")
-    lines += [f"  fault at +{f.at_s:g} s: {_fault_words(f)}; lease {f.ttl_s:g} s" for f in scenario.faults]
+    lines += [f"  fault {'held for an inject' if f.hold else f'at +{f.at_s:g} s'}: {_fault_words(f)}; "
+              f"lease {f.ttl_s:g} s" for f in scenario.faults]
+    lines += [f"game master: {rule.name}: when {rule.when.condition}, "
+              + ", ".join(effect.kind for effect in rule.then) + (" (repeats)" if rule.repeat else "")
+              for rule in drill.injects]
     lines += [f"alert {a.name}: {a.describe()}" for a in scenario.alerts]
     r = scenario.restoration
     lines.append(f"restored: error rate <= {r.max_error_rate:.1%} and p99 <= {r.max_p99_ms:g} ms for {r.window_s:g} s")

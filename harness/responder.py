@@ -26,6 +26,7 @@ from harness.spec_steps import (
     Escalate,
     Note,
     Pause,
+    Reply,
     Resolve,
     Scope,
     Step,
@@ -75,6 +76,7 @@ class Responder:
             "wait_for": self._wait_for, "ack": self._ack, "declare": self._declare, "role": self._role,
             "update": self._update, "note": self._note, "suspect": self._suspect, "scope": self._scope,
             "act": self._act, "escalate": self._escalate, "resolve": self._resolve, "pause": self._pause,
+            "reply": self._reply,
         }
 
     def run(self) -> list[StepResult]:
@@ -153,6 +155,23 @@ class Responder:
 
     def _escalate(self, step: Escalate) -> None:
         self._client.escalate(step.by, step.to)
+
+    def _reply(self, step: Reply) -> None:
+        deadline = math.inf if step.timeout_s is None else time.monotonic() + step.timeout_s
+        while True:
+            events = self._client.journal(0)
+            answered = {e.data.get("question") for e in events if e.kind == "team.reply"}
+            waiting = [e for e in events if e.kind == "stakeholder.asked" and e.data.get("id") not in answered]
+            if waiting:
+                self._client.reply(step.by, str(waiting[0].data["id"]), step.text)
+                return
+            if any(e.kind in DRILL_OVER for e in events):
+                raise _StepFailed("the drill ended before any stakeholder asked a question")
+            remaining_s = deadline - time.monotonic()
+            if remaining_s <= 0:
+                raise _StepFailed(f"no stakeholder question within {step.timeout_s:g} s")
+            if self._stopped.wait(min(self._poll_interval_s, remaining_s)):
+                raise _Stopped
 
     def _resolve(self, step: Resolve) -> None:
         self._client.resolve(step.by)

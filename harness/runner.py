@@ -29,6 +29,7 @@ from harness.drillsession import DrillSessionMixin
 from harness.errors import GamedrillError
 from harness.faults import FaultContext, FaultStack
 from harness.faults.rollout import push
+from harness.gamemaster import GameMaster
 from harness.liveruns import LiveMark
 from harness.load import LoadGenerator, RequestRecord, sample_of
 from harness.load_replay import replay_unwritten
@@ -102,6 +103,7 @@ class Run(DrillSessionMixin):
     schedule: FaultSchedule | None = None
     ctx: FaultContext | None = None
     observer: DrillObserver | None = None  # Prometheus, Alertmanager and Grafana (harness.observability)
+    game_master: GameMaster | None = None  # the drill's inject rules, when it has any
     _stop: threading.Event = field(default_factory=threading.Event)
     _resolved: threading.Event = field(default_factory=threading.Event)
     _changes_seen: list[dict[str, Any]] = field(default_factory=list)  # the change log as last read
@@ -116,6 +118,8 @@ class Run(DrillSessionMixin):
         self.states = StateMachine(self.journal)
         self.monitor = Monitor(self.journal, scenario.alerts, scenario.restoration, scenario.stack.nodes)
         self._origin_mono = time.monotonic() - self.journal.now_s()
+        if self.drill.injects:
+            self.game_master = GameMaster(self.drill, self.journal, self.rng)
 
     # ---- the drill --------------------------------------------------------------------
 
@@ -145,6 +149,8 @@ class Run(DrillSessionMixin):
             self.states.move(RunState.RESUMING)
             self._connect()
             assert self.faults is not None and self.ctx is not None
+            if self.game_master is not None:
+                self.game_master.catch_up(list(journaled))
             taken = take_over_faults(self.drill.scenario.faults, journaled, self.faults, self.ctx, self.journal)
             self.schedule = taken.schedule
             if (taken.held or taken.lapsed) and not any(e.kind == "restoration.detected" for e in journaled):
@@ -296,6 +302,8 @@ class Run(DrillSessionMixin):
         burn_limit = self.drill.scenario.safety.max_error_budget_burn
         while not self._stop.is_set():
             self._follow_schedule()
+            if self.game_master is not None and self.faults is not None:
+                self.game_master.step(self.faults, self.monitor, self.schedule)
             if self._resolved.is_set():
                 self._finish("resolved", "the team resolved the incident")
             elif self.journal.now_s() >= limit_s:
@@ -306,7 +314,8 @@ class Run(DrillSessionMixin):
                 self.journal.append("safety.tripped", limit="max_error_budget_burn", value=round(burn, 4))
                 self._finish("aborted", f"error budget burn {burn:.0%} over the limit of {burn_limit:.0%}")
             else:
-                due = self.schedule.next_due_t_s() if self.schedule is not None else None
+                due = _earliest(self.schedule.next_due_t_s() if self.schedule is not None else None,
+                                self.game_master.next_due_t_s() if self.game_master is not None else None)
                 self._stop.wait(TICK_S if due is None else min(TICK_S, max(0.0, due - self.journal.now_s())))
 
     def _wind_down(self) -> None:
@@ -423,6 +432,11 @@ def _signals_held() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _earliest(*times: float | None) -> float | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
 
 
 def _quietly(step: object) -> None:

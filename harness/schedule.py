@@ -2,7 +2,8 @@
 
 Pure bookkeeping in drill seconds; the runner asks what is due and acts on it, so a
 scenario can flap a link, come back with a second fault minutes later, or end a fault on
-its own while the team is still at work.
+its own while the team is still at work. A `hold: true` fault is never due: only a drill's
+inject brings it in (harness.injects).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class FaultSchedule:
         since (a resumed drill carries on from its journal)."""
         already, over = already or {}, over or set()
         pending = sorted(((start_t_s + fault.at_s, index, fault) for index, fault in enumerate(faults)
-                          if index not in already), key=lambda item: (item[0], item[1]))
+                          if index not in already and not fault.hold), key=lambda item: (item[0], item[1]))
         schedule = cls(start_t_s, pending)
         for index, at in already.items():
             if index not in over:

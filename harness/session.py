@@ -12,9 +12,11 @@ from typing import Any, Literal, Protocol
 
 from harness.timeline import Event
 
-TeamEventKind = Literal["ack", "declare", "role", "update", "note", "suspect", "scope", "escalate", "resolve"]
+TeamEventKind = Literal["ack", "declare", "role", "update", "note", "suspect", "scope", "escalate", "resolve",
+                        "reply"]
 TEAM_EVENT_KINDS: tuple[TeamEventKind, ...] = (
     "ack", "declare", "role", "update", "note", "suspect", "scope", "escalate", "resolve",
+    "reply",  # to a stakeholder's question (harness.gamemaster)
 )
 
 

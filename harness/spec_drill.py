@@ -26,6 +26,7 @@ from harness.spec_base import (
     raise_issues,
     resolve_path,
 )
+from harness.spec_injects import InjectRule, Stakeholder, inject_issues
 from harness.spec_scenario import Scenario
 from harness.spec_steps import ResponderStep, Role
 
@@ -140,6 +141,7 @@ class Targets(SpecModel):
     mitigate_s: PositiveSeconds | None = None
     resolve_s: PositiveSeconds | None = None
     escalate_s: PositiveSeconds | None = None  # impact clear -> escalated (else the severity policy's)
+    reply_s: PositiveSeconds | None = None  # a stakeholder's question -> the team's reply
 
 
 class Drill(SpecModel):
@@ -165,6 +167,8 @@ class Drill(SpecModel):
     max_duration_s: PositiveSeconds | None = None
     paging: Paging = Field(default_factory=Paging)
     responder: tuple[ResponderStep, ...] = ()  # empty: people play the team
+    stakeholders: tuple[Stakeholder, ...] = ()  # simulated personas asking questions (harness.spec_injects)
+    injects: tuple[InjectRule, ...] = ()  # the game master's rules over the live drill
 
     @field_validator("runs_dir")
     @classmethod
@@ -173,7 +177,8 @@ class Drill(SpecModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Drill:
-        raise_issues(self._schedule_issues() + self._responder_issues())
+        raise_issues(self._schedule_issues() + self._responder_issues()
+                     + inject_issues(self.injects, self.stakeholders, self.scenario.faults))
         return self
 
     @property

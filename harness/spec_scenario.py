@@ -119,6 +119,8 @@ class FaultBase(SpecModel):
     duration_s: PositiveSeconds | None = None  # reverted this long after it came (None: at the end)
     # A dead harness's fault is undone, and the shop healthy, within ttl_s (harness.faults.base.held_lease_s).
     ttl_s: float = Field(default=30.0, strict=True, ge=6.0, le=MAX_LEASE_S)
+    # Kept off the schedule for a drill's inject to bring in (harness.spec_injects): `at_s` does not apply.
+    hold: bool = Field(default=False, strict=True)
 
 
 class RolloutFault(FaultBase, Rollout):

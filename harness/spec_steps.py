@@ -179,6 +179,15 @@ class Resolve(Step):
     by: Person
 
 
+class Reply(Step):
+    """Answer the oldest stakeholder question not answered yet, waiting for one if need be."""
+
+    step = "reply"
+    by: Person
+    text: Text
+    timeout_s: PositiveSeconds | None = None  # None: until the drill ends
+
+
 class Pause(Step):
     step = "pause"
     shorthand = "seconds"
@@ -186,7 +195,7 @@ class Pause(Step):
 
 
 STEP_MODELS: dict[str, type[Step]] = {model.step: model for model in (
-    WaitFor, Ack, Declare, AssignRole, Update, Note, Suspect, Scope, Act, Escalate, Resolve, Pause)}
+    WaitFor, Ack, Declare, AssignRole, Update, Note, Suspect, Scope, Act, Escalate, Resolve, Reply, Pause)}
 
 
 def _step_name(value: Any) -> str | None:
@@ -203,6 +212,6 @@ ResponderStep = Annotated[
     | Annotated[AssignRole, Tag("role")] | Annotated[Update, Tag("update")] | Annotated[Note, Tag("note")]
     | Annotated[Suspect, Tag("suspect")] | Annotated[Scope, Tag("scope")] | Annotated[Act, Tag("act")]
     | Annotated[Escalate, Tag("escalate")] | Annotated[Resolve, Tag("resolve")]
-    | Annotated[Pause, Tag("pause")],
+    | Annotated[Reply, Tag("reply")] | Annotated[Pause, Tag("pause")],
     Discriminator(_step_name),
 ]

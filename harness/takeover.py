@@ -35,7 +35,9 @@ def take_over_faults(faults: tuple[Fault, ...], journaled: Sequence[Event], stac
     injected = {e.data["index"]: e for e in journaled if e.kind == "fault.injected"}
     injecting = {e.data["index"]: e for e in journaled
                  if e.kind == "fault.injecting" and e.data["index"] not in injected}
-    reverted = {e.data["index"] for e in journaled if e.kind == "fault.reverted"}
+    # Reverted after its last injection: an escalated fault (harness.gamemaster) comes back stronger.
+    reverted = {e.data["index"] for e in journaled if e.kind == "fault.reverted"
+                and (e.data["index"] not in injected or e.seq > injected[e.data["index"]].seq)}
     start = next(e.t_s for e in journaled if e.kind == "run.state" and e.data.get("to") == "injected")
     taken = TakenOver(FaultSchedule.of(faults, start, {i: e.t_s for i, e in (injecting | injected).items()},
                                        over=reverted), start)

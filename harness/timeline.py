@@ -79,6 +79,10 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "team.act": "by, action, canary, params, per_node (false: the action takes no canary)",
     "team.escalate": "by, to",
     "team.resolve": "by",
+    "team.reply": "by, question (a stakeholder.asked id), text",
+    "inject.fired": "a game-master rule fired (facilitator-only): rule, index, condition, why, effects, "
+                    "occurrence; each effect's outcome (done or skipped and why)",
+    "stakeholder.asked": "a simulated stakeholder's question to the team: id, stakeholder, title, text, rule",
     "action.result": "what a team.act changed: action, ok, nodes, detail",
     "responder.step": "the autopilot starts a runbook step: index, step",
 })
@@ -92,6 +96,7 @@ _RESERVED = frozenset({"journal.opened", "journal.reopened"})  # written by the 
 TEAM_VISIBLE: Final = frozenset({
     "stack.up", "stack.down", "load.started", "load.stopped", "alert.fired", "alert.cleared", "slo.window",
     "restoration.detected", "team.paged", "page.failed", "action.result", "run.aborted", "run.finished",
+    "stakeholder.asked",  # a question into the incident room, as a real stakeholder would ask it
 })
 
 

@@ -26,6 +26,7 @@ from scorecards.rules_escalation import escalation_finding
 from scorecards.rules_mitigation import mitigation_findings, review_actions
 from scorecards.rules_response import cannot_pass, outcome_finding, phase_findings, run_notes
 from scorecards.rules_roles import role_assignments, role_findings
+from scorecards.rules_stakeholders import stakeholder_findings
 from scorecards.span import incident_span
 
 JOURNAL_NAME: Final = "journal.jsonl"
@@ -42,7 +43,7 @@ def build_scorecard(events: Sequence[Event]) -> Scorecard:
     diagnosis = diagnose(run, span)
     actions = review_actions(run)
     found: list[Finding | None] = [*run_notes(run), *phase_findings(run, phases),
-                                   *communication_findings(run, cadence, severity.declared),
+                                   *communication_findings(run, cadence, severity.declared), *stakeholder_findings(run),
                                    *role_findings(run, roles), severity_finding(run, severity),
                                    *diagnosis_findings(run, diagnosis), *mitigation_findings(run, actions, span),
                                    *impact_findings(run, impact), escalation_finding(run, severity, span)]

@@ -18,7 +18,7 @@ LEFT_OUT: Final = frozenset({"journal.opened", "journal.reopened", "run.state", 
 # The incident's own events (what a postmortem lists and the charts mark), as opposed to the harness's.
 INCIDENT_KINDS: Final = frozenset({
     "change.pushed", "fault.injected", "fault.reverted", "alert.fired", "alert.cleared", "restoration.detected",
-    "slo.breached",
+    "slo.breached", "inject.fired", "stakeholder.asked", "team.reply",
     "safety.tripped", "run.aborted", "action.result", *(f"team.{kind}" for kind in (
         "paged", "ack", "declare", "role", "update", "note", "suspect", "scope", "act", "escalate", "resolve")),
 })
@@ -66,8 +66,23 @@ LABELS: Final[Mapping[str, Label]] = MappingProxyType({
                                                                     else " on every node"),
     "team.escalate": lambda d: f"{_g(d, 'by')} escalated to {_g(d, 'to')}",
     "team.resolve": lambda d: f"{_g(d, 'by')} resolved the incident",
+    "inject.fired": lambda d: f"GAME MASTER: rule {_g(d, 'rule')} fired ({_g(d, 'why')}): "
+                              + ", ".join(_effect(e) for e in d.get("effects") or []),
+    "stakeholder.asked": lambda d: f"{_g(d, 'stakeholder')} ({_g(d, 'title')}) asked {_g(d, 'id')}: {_g(d, 'text')}",
+    "team.reply": lambda d: f"{_g(d, 'by')} answered {_g(d, 'question')}: {_g(d, 'text')}",
     "action.result": lambda d: f"{_g(d, 'action')} {'done' if d.get('ok') else 'FAILED'}: {_g(d, 'detail', '')}",
 })
+
+
+def _effect(effect: Any) -> str:
+    if not isinstance(effect, Mapping):
+        return str(effect)
+    kind = _g(effect, "effect")
+    if not effect.get("done"):
+        return f"{kind} skipped ({_g(effect, 'skipped', _g(effect, 'error'))})"
+    done = {"ask": f"question {_g(effect, 'question')}", "inject": f"fault {_g(effect, 'fault')} injected",
+            "escalate": f"fault {_g(effect, 'fault')} escalated"}
+    return done.get(kind, kind)
 
 
 def timeline(events: tuple[Event, ...]) -> tuple[TimelineEntry, ...]:

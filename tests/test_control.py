@@ -146,6 +146,8 @@ TEAM_CALLS: list[tuple[TeamEventKind, Callable[[ControlClient], Event], dict[str
     ("scope", lambda c: c.scope("carol", ["web-1", "web-2"]), {"by": "carol", "nodes": ["web-1", "web-2"]}),
     ("escalate", lambda c: c.escalate("alice", "platform on-call"), {"by": "alice", "to": "platform on-call"}),
     ("resolve", lambda c: c.resolve("alice"), {"by": "alice"}),
+    ("reply", lambda c: c.reply("bob", "Q1", "Not every customer"), {"by": "bob", "question": "Q1",
+                                                                     "text": "Not every customer"}),
 ]
 
 

@@ -214,7 +214,7 @@ def test_bad_scenario_lines(tmp_path: Path, line: int, new: str, expected: str) 
                  id="canary-not-a-scenario-node"),
     pytest.param(11, "  - acknowledge: alice",
                  "11:5: responder[0]: unknown step 'acknowledge'; steps: wait_for, ack, declare, role, "
-                 "update, note, suspect, scope, act, escalate, resolve, pause", id="unknown-step"),
+                 "update, note, suspect, scope, act, escalate, resolve, reply, pause", id="unknown-step"),
     pytest.param(11, "  - wait_for: lunch",
                  "11:5: responder[0].wait_for.event: Input should be 'alert' or 'restored', got 'lunch'",
                  id="bad-shorthand"),

@@ -102,6 +102,9 @@ class ControlClient:
     def resolve(self, by: str) -> Event:
         return self._event("resolve", by=by)
 
+    def reply(self, by: str, question: str, text: str) -> Event:
+        return self._event("reply", by=by, question=question, text=text)
+
     def act(self, by: str, action: str, canary: str | None = None,
             params: Mapping[str, Any] | None = None) -> ActOutcome:
         reply = self._request("POST", "/v1/act", {"by": by, "action": action, "canary": canary,

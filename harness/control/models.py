@@ -97,9 +97,15 @@ class ResolveBody(TeamEventBody):
     pass
 
 
+class ReplyBody(TeamEventBody):
+    question: Name = Field(description="the id of the stakeholder's question (stakeholder.asked), e.g. Q1")
+    text: Message
+
+
 TEAM_EVENT_BODIES: Mapping[TeamEventKind, type[TeamEventBody]] = {
     "ack": AckBody, "declare": DeclareBody, "role": RoleBody, "update": UpdateBody, "note": NoteBody,
     "suspect": SuspectBody, "scope": ScopeBody, "escalate": EscalateBody, "resolve": ResolveBody,
+    "reply": ReplyBody,
 }
 
 

@@ -131,6 +131,7 @@ function formBody(kind, form) {
     case "suspect": return { change: value("change") };
     case "scope": return { nodes: [...form.querySelectorAll("input:checked")].map((box) => box.value) };
     case "escalate": return { to: value("to") };
+    case "reply": return { question: value("question"), text: value("text") };
     default: throw new Error(`no form for ${kind}`);
   }
 }
@@ -159,7 +160,7 @@ async function submit(form) {
     } else {
       const event = await api(`/v1/events/${kind}`, { by: state.me, ...formBody(kind, form) });
       toast(`recorded at ${event.wall.slice(11, 19)} UTC: ${describe(event) || kind}`);
-      if (kind === "update" || kind === "note") { form.reset(); if (kind === "update") $("update-next").value = "15"; }
+      if (kind === "update" || kind === "note" || kind === "reply") { form.reset(); if (kind === "update") $("update-next").value = "15"; }
     }
   } catch (error) {
     toast(`${kind}: ${error.message}`, true);
@@ -233,6 +234,8 @@ function describe(event) {
     case "team.escalate": return `${d.by} escalated to ${d.to}`;
     case "team.ack": return `${d.by} acknowledged the page`;
     case "team.resolve": return `${d.by} resolved the incident`;
+    case "stakeholder.asked": return `question ${d.id} from ${d.stakeholder} (${d.title}): ${d.text}`;
+    case "team.reply": return `${d.by} answered ${d.question}: ${d.text}`;
     case "team.paged": return `the on-call channel was paged (${d.trigger === "team.declare" ? "the declaration" : "the alert"})`;
     case "page.failed": return `a page could not be delivered: ${d.error}`;
     case "fault.injected": return `fault ${d.type} injected (lease ${d.ttl_s} s)`;
@@ -244,7 +247,7 @@ function describe(event) {
   }
 }
 
-const TIMELINE_KINDS = /^(alert|team|action|restoration|slo\.breached|fault|page|run\.finished|run\.aborted|safety)/;
+const TIMELINE_KINDS = /^(alert|team|action|restoration|slo\.breached|fault|page|run\.finished|run\.aborted|safety|stakeholder)/;
 
 function onJournal(event) {
   state.lastSeq = Math.max(state.lastSeq, event.seq);

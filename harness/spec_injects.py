@@ -88,7 +88,7 @@ class Ask(SpecModel):
     text: Text
 
 
-class Escalate(SpecModel):
+class EscalateFault(SpecModel):
     fault: int = Field(strict=True, ge=0)
     set: dict[str, JsonValue] = Field(min_length=1)
 
@@ -96,7 +96,7 @@ class Escalate(SpecModel):
 class Effect(SpecModel):
     ask: Ask | None = None
     inject: int | None = Field(default=None, strict=True, ge=0)
-    escalate: Escalate | None = None
+    escalate: EscalateFault | None = None
 
     @model_validator(mode="after")
     def _one_effect(self) -> Effect:

@@ -32,7 +32,9 @@ WEIGHTS: Final[Mapping[str, float]] = MappingProxyType({
     "escalation": 5,  # told others in time once the impact was clear
 })
 LETTERS: Final = ((90.0, "A"), (80.0, "B"), (70.0, "C"), (60.0, "D"), (0.0, "F"))  # lowest score for each
-FAILED_SCALE: Final = 0.59  # never restored or aborted: at most 59, an F however good the rest
+# Never restored or aborted: at most 40, an F however good the rest, and below where a response
+# that did restore service tends to land even when it was sloppy (restoring it is the point).
+FAILED_SCALE: Final = 0.4
 NO_LETTER: Final = "-"
 WITHHELD_INCOMPLETE: Final = ("incomplete run: the harness stopped before run.finished, so what the team did "
                               "after the journal ends is unknown")

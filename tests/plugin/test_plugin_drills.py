@@ -88,7 +88,8 @@ def test_wrong_runbooks_fail_with_findings_and_keep_leaves_their_stacks_up(proje
     result.stdout.fnmatch_lines([
         "*drill restart-instead missed * targets:",
         "*  - mitigate: service was never restored, target 60 s (journal seq *)",
-        "*  - trigger: no suspect was recorded, target: name the triggering change (config_push v3)",
+        "*  - trigger: no suspect was recorded (the diagnosis was never stated), target: name the triggering "
+        "change (config_push v3)*",
         "*what the runbook did after the fault:",
         # A node restarted with the bad config still loaded never turns healthy: the act fails.
         "*  - fault + * s: restart on web-1 (canary): FAILED: failed: not healthy in time: web-1*",

@@ -45,6 +45,7 @@ def json_schema(kind: str) -> dict[str, Any]:
             "description": "the scenario file, relative to this drill, or builtin:NAME (a shipped scenario)"}
         schema["properties"]["responder"]["items"] = {"oneOf": [_step(name, schema) for name in STEP_MODELS]}
     _prune(schema)
+    _drop_machine_paths(schema)
     return {"$schema": _DIALECT, **schema}
 
 
@@ -73,6 +74,21 @@ def _prune(schema: dict[str, Any]) -> None:
         elif isinstance(node, list):
             pending += node
     schema["$defs"] = {name: value for name, value in sorted(defs.items()) if name in used}
+
+
+def _drop_machine_paths(node: Any) -> None:
+    """Defaults that are absolute paths (the shipped compose file) name this checkout, not the
+    user's: the shipped schema must be the same wherever it is generated."""
+    if isinstance(node, dict):
+        default = node.get("default")
+        if isinstance(default, str) and default.startswith("/"):
+            del node["default"]
+            node["description"] = (node.get("description", "") + " (default: the sample shop's, shipped)").strip()
+        for value in node.values():
+            _drop_machine_paths(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_machine_paths(value)
 
 
 def render(kind: str) -> str:

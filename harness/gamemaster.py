@@ -81,9 +81,10 @@ class GameMaster:
         persona = next(s for s in self.drill.stakeholders if s.name == stakeholder)
         self._asked += 1
         question = f"{QUESTION_PREFIX}{self._asked}"
+        # The team sees the question, never the rule that asked it (inject.fired, facilitator-only, names it).
         self.journal.append("stakeholder.asked", id=question, stakeholder=persona.name, title=persona.title,
-                            text=text, rule=rule)
-        return {"effect": "ask", "done": True, "question": question, "stakeholder": persona.name}
+                            text=text)
+        return {"effect": "ask", "done": True, "question": question, "stakeholder": persona.name, "rule": rule}
 
     def _widen(self, index: int, faults: FaultStack, monitor: Monitor,
                schedule: FaultSchedule | None) -> dict[str, Any]:

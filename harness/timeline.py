@@ -82,7 +82,7 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "team.reply": "by, question (a stakeholder.asked id), text",
     "inject.fired": "a game-master rule fired (facilitator-only): rule, index, condition, why, effects, "
                     "occurrence; each effect's outcome (done or skipped and why)",
-    "stakeholder.asked": "a simulated stakeholder's question to the team: id, stakeholder, title, text, rule",
+    "stakeholder.asked": "a simulated stakeholder's question to the team: id, stakeholder, title, text",
     "action.result": "what a team.act changed: action, ok, nodes, detail",
     "responder.step": "the autopilot starts a runbook step: index, step",
 })

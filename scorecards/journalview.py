@@ -8,7 +8,7 @@ after the fault (an ack during the baseline is not a fast response).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -189,9 +189,8 @@ class Stretch:
         return round_s(self.last.start_t_s + SLO_WINDOW_S - self.first.start_t_s)
 
 
-def worst_stretch(windows: Sequence[WindowPoint], length_s: float) -> Stretch | None:
-    """The highest failed share over any `length_s` of windows (all of them when fewer)."""
-    worst: Stretch | None = None
+def stretches(windows: Sequence[WindowPoint], length_s: float) -> Iterator[Stretch]:
+    """The failed share over the `length_s` of windows ending at each window, in order."""
     left, requests, failures = 0, 0, 0
     for window in windows:
         requests += window.requests
@@ -200,6 +199,15 @@ def worst_stretch(windows: Sequence[WindowPoint], length_s: float) -> Stretch | 
             requests -= windows[left].requests
             failures -= windows[left].failures
             left += 1
-        if requests and (worst is None or failures / requests > worst.share):
-            worst = Stretch(failures / requests, windows[left], window)
+        if requests:
+            yield Stretch(failures / requests, windows[left], window)
+
+
+def worst_stretch(windows: Sequence[WindowPoint], length_s: float) -> Stretch | None:
+    """The highest failed share over any `length_s` of windows (all of them when fewer); the
+    earliest of equals."""
+    worst: Stretch | None = None
+    for stretch in stretches(windows, length_s):
+        if worst is None or stretch.share > worst.share:
+            worst = stretch
     return worst

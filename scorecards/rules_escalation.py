@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from harness.timeline import Event
-from scorecards.journalview import SLO_WINDOW_S, RunView, round_s, secs
+from scorecards.journalview import SLO_WINDOW_S, RunView, round_s, secs, stretches
 from scorecards.model import Finding, Severity, WindowPoint
 from scorecards.policy import ESCALATION_CLEAR_SHARE, PEAK_WINDOW_S, policy_for
 from scorecards.span import IncidentSpan
@@ -54,17 +54,8 @@ def escalation_finding(run: RunView, severity: Severity, span: IncidentSpan | No
 
 
 def _impact_clear(windows: tuple[WindowPoint, ...]) -> WindowPoint | None:
-    left, requests, failures = 0, 0, 0
-    for window in windows:
-        requests += window.requests
-        failures += window.failures
-        while windows[left].start_t_s <= window.start_t_s - PEAK_WINDOW_S:
-            requests -= windows[left].requests
-            failures -= windows[left].failures
-            left += 1
-        if requests and failures / requests >= ESCALATION_CLEAR_SHARE:
-            return window
-    return None
+    """The window where the failed share over PEAK_WINDOW_S first reaches ESCALATION_CLEAR_SHARE."""
+    return next((s.last for s in stretches(windows, PEAK_WINDOW_S) if s.share >= ESCALATION_CLEAR_SHARE), None)
 
 
 def _over_t_s(run: RunView, span: IncidentSpan) -> float:

@@ -98,19 +98,12 @@ def _components(windows: Sequence[Mapping[str, Any]], nodes: Sequence[str]) -> t
             *(Component(f"Web node {node}", component_state(*counts)) for node, counts in per_node.items()))
 
 
+# The live page's own stylesheet, inlined: the written page is one self-contained file.
+_STYLESHEET: Final = Path(__file__).parent / "static" / "status.css"
 _TEMPLATE: Final = jinja2.Environment(autoescape=True).from_string("""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Status: {{ title }}</title>
 <style>
-body { margin: 0; font: 15px/1.5 system-ui, sans-serif; color: #1f2328; background: #f6f8fa; }
-main { max-width: 720px; margin: 24px auto; background: #fff; border: 1px solid #d0d7de; border-radius: 8px;
-       padding: 16px 24px; }
-.summary { padding: 10px 14px; border-radius: 6px; background: #dafbe1; font-weight: 600; }
-.summary.open { background: #ffebe9; color: #b3261e; }
-.state { text-transform: capitalize; font-weight: 600; }
-ul, ol { list-style: none; padding: 0; }
-li { border-top: 1px solid #d0d7de; padding: 8px 0; }
-.when { color: #57606a; font-size: 13px; }
-.operational { color: #1a7f37; } .degraded { color: #9a6700; } .major { color: #b3261e; }
+{{ css }}
 </style></head><body><main>
 <h1>Service status</h1>
 <p id="summary" class="summary{{ ' open' if view.status and view.status != 'resolved' else '' }}"
@@ -130,7 +123,7 @@ li { border-top: 1px solid #d0d7de; padding: 8px 0; }
 
 
 def render_status_html(view: StatusView, title: str, ended: str | None = None) -> str:
-    return _TEMPLATE.render(view=view, title=title, ended=ended)
+    return _TEMPLATE.render(view=view, title=title, ended=ended, css=_STYLESHEET.read_text(encoding="utf-8"))
 
 
 def write_status_page(run_dir: Path, title: str, nodes: Sequence[str]) -> Path:

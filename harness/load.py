@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 STOP_GRACE_S = 5.0
 READ_CHUNK = 1 << 16
+GENERATOR_LINE = b'{"kind":'  # the generator's own lines (start, status); request records have no kind
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class GeneratorStatus:
     mono: float
     in_flight: int
     overdue: int
+    complete_before: float | None = None  # every arrival intended before it has been delivered
 
 
 def sample_of(record: RequestRecord, origin_mono: float) -> Sample:
@@ -266,25 +268,29 @@ class LoadGenerator:
                 complete, _, pending = pending.rpartition(b"\n")
                 if not complete:
                     continue
-                requests = [line for line in complete.split(b"\n") if not self._generator_line(line)]
+                lines = complete.split(b"\n")
+                requests = [line for line in lines if not line.startswith(GENERATOR_LINE)]
                 if requests:
                     sink.write(b"\n".join(requests) + b"\n")
                     sink.flush()
-                for line in requests:
-                    self._deliver(line)
+                for line in lines:  # in stream order: a status line vouches for the records before it
+                    if not self._generator_line(line):
+                        self._deliver(line)
         if pending:
             log.warning("locust's record stream ended in a partial line (%d bytes)", len(pending))
 
     def _generator_line(self, line: bytes) -> bool:
         """True for the generator's own lines (kept here); False for request records."""
-        if not line.startswith(b'{"kind":'):
+        if not line.startswith(GENERATOR_LINE):
             return False
         try:
             raw = json.loads(line)
             if raw["kind"] == "gen.started":
                 self.origin_mono = float(raw["origin_mono"])
             elif raw["kind"] == "gen.status":
-                self.status = GeneratorStatus(float(raw["mono"]), int(raw["in_flight"]), int(raw["overdue"]))
+                watermark = raw.get("complete_before")
+                self.status = GeneratorStatus(float(raw["mono"]), int(raw["in_flight"]), int(raw["overdue"]),
+                                              None if watermark is None else float(watermark))
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("unreadable generator line %r: %s", line[:200], exc)
         return True

@@ -119,26 +119,27 @@ class Arrivals:
     def __init__(self, visit: Visit) -> None:
         self._visit = visit
         self._pool = Pool(IN_FLIGHT_LIMIT)
-        self._in_flight: dict[int, float] = {}  # greenlet id -> intended start
+        self._open: dict[int, float] = {}  # arrival number -> intended start, until its record is added
+        self._next_intended = float("-inf")  # the next arrival not handed to a greenlet yet
 
     def run(self) -> None:
         origin = time.monotonic()
         STREAM.add({"kind": "gen.started", "origin_mono": origin, "rate_per_s": RATE_PER_S,
                     "ramp_s": SCHEDULE.ramp_s, "arrivals": SCHEDULE.arrivals, "in_flight_limit": IN_FLIGHT_LIMIT})
         gevent.spawn(self._report_status)
-        for offset in SCHEDULE.offsets(random.Random()):
-            intended = origin + offset
+        for number, offset in enumerate(SCHEDULE.offsets(random.Random())):
+            intended = self._next_intended = origin + offset
             delay = intended - time.monotonic()
             if delay > 0:
                 gevent.sleep(delay)
             if self._pool.full():
                 _record_unsent(intended)
             else:
-                self._pool.spawn(self._arrive, intended)
+                self._open[number] = intended  # before the spawn: the greenlet may start late
+                self._pool.spawn(self._arrive, number, intended)
+        self._next_intended = float("inf")
 
-    def _arrive(self, intended: float) -> None:
-        key = id(gevent.getcurrent())
-        self._in_flight[key] = intended
+    def _arrive(self, number: int, intended: float) -> None:
         started = time.monotonic()
         try:
             with gevent.Timeout(HARD_TIMEOUT_S, False):  # False: the block is left quietly
@@ -146,16 +147,19 @@ class Arrivals:
                 return
             _record_timeout(intended, started)
         finally:
-            del self._in_flight[key]
+            del self._open[number]  # after its record: the record is in the stream already
 
     def _report_status(self) -> None:
-        """What is in flight, so the harness can count requests stuck past their timeout."""
+        """What is in flight, so the harness can count requests stuck past their timeout, and
+        the watermark `complete_before`: every arrival intended before it has its record in the
+        stream ahead of this line, so the harness can write a second's window knowing it is whole."""
         while not STREAM.broken:
             gevent.sleep(STATUS_EVERY_S)
             now = time.monotonic()
-            starts = list(self._in_flight.values())
+            starts = list(self._open.values())
             STREAM.add({"kind": "gen.status", "mono": now, "in_flight": len(starts),
-                        "overdue": sum(1 for s in starts if now - s > HARD_TIMEOUT_S + OVERDUE_SLACK_S)})
+                        "overdue": sum(1 for s in starts if now - s > HARD_TIMEOUT_S + OVERDUE_SLACK_S),
+                        "complete_before": min([now, self._next_intended, *starts])})
 
 
 def _wall_of(mono: float) -> float:

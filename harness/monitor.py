@@ -14,6 +14,7 @@ Alerts leave out the load's ramp (`ignore_alerts_before`).
 from __future__ import annotations
 
 import bisect
+import math
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from harness.timeline import Journal
 
 ALERT_WINDOW_S = 2.0  # the trailing window an alert's metric is computed over
 RECENT_S = 10.0  # how long finished requests are kept for the live view
+MAX_HOLD_S = 15.0  # a stalled generator's watermark holds the windows back at most this long
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Monitor:
     _alerts_from: float = float("-inf")  # requests that started before (the load's ramp) never alert
     _arrivals: dict[int, list[int]] = field(default_factory=dict)  # second -> [offered, achieved] to emit
     _recent_arrivals: deque[tuple[float, bool]] = field(default_factory=deque)  # (t_s, achieved)
+    _complete_before: float | None = None  # the generator's watermark, once it reports one
     restored_at: float | None = None
     totals: dict[str, int] = field(default_factory=lambda: {"requests": 0, "failures": 0})
     since_fault: dict[str, int] = field(default_factory=lambda: {"requests": 0, "failures": 0})
@@ -110,6 +113,12 @@ class Monitor:
                 self.since_fault["requests"] += 1
                 self.since_fault["failures"] += 0 if sample.ok else 1
 
+    def records_complete_before(self, t_s: float) -> None:
+        """The load has delivered every arrival intended before `t_s`: a window may wait for
+        that (a generator starved of CPU reports late) rather than only for `settle_s`."""
+        with self._lock:
+            self._complete_before = t_s
+
     def ignore_alerts_before(self, t_s: float) -> None:
         """Requests that start before `t_s` (the load's ramp) never make an alert fire."""
         with self._lock:
@@ -126,14 +135,35 @@ class Monitor:
 
     def tick(self, now_t_s: float) -> None:
         with self._lock:
-            self._settle(now_t_s - self.settle_s)
+            known_until = self._known_until(now_t_s)
+            self._settle(known_until)
             self._evaluate_alerts(now_t_s)
-            self._look_for_restoration(now_t_s - self.settle_s)
+            self._look_for_restoration(known_until)
+
+    def flush(self, now_t_s: float) -> None:
+        """The load has stopped and every record is in: write the windows up to `now_t_s`,
+        its own (partial) second included."""
+        through = math.floor(now_t_s) + 1.0
+        with self._lock:
+            self._settle(through)
+            self._look_for_restoration(through)
+
+    def _known_until(self, now_t_s: float) -> float:
+        """Requests that started before this have all been fed: `settle_s` ago, and no later
+        than the generator's watermark (held back at most MAX_HOLD_S)."""
+        known_until = now_t_s - self.settle_s
+        if self._complete_before is not None:
+            known_until = max(min(known_until, self._complete_before), now_t_s - MAX_HOLD_S)
+        return known_until
 
     def _settle(self, known_until: float) -> None:
         ready = sorted((s for s in self._pending if s.t_s <= known_until), key=lambda s: s.t_s)
         self._pending = [s for s in self._pending if s.t_s > known_until]
-        self._settled.extend(ready)
+        if ready and self._settled and ready[0].t_s < self._settled[-1].t_s:  # later than MAX_HOLD_S
+            for sample in ready:
+                bisect.insort(self._settled, sample, key=lambda s: s.t_s)
+        else:
+            self._settled.extend(ready)
         if self._next_second is None and (self._settled or self._arrivals):
             firsts = [int(self._settled[0].t_s // 1)] if self._settled else []
             self._next_second = min(firsts + list(self._arrivals))
@@ -266,7 +296,7 @@ class Monitor:
                 per_node[node] = {**_view(stats), "probe_ok": probe.ok if probe else None,
                                   "probe_ms": _ms(probe.latency_ms) if probe else None}
             # Over arrivals old enough that all of them have reported, even those that timed out.
-            settled = now_t_s - self.settle_s
+            settled = self._known_until(now_t_s)
             offered = [on_time for t_s, on_time in self._recent_arrivals if settled - window_s <= t_s < settled]
             rates = {"offered_per_s": round(len(offered) / window_s, 2),
                      "achieved_per_s": round(sum(offered) / window_s, 2), "window_s": window_s}

@@ -338,7 +338,7 @@ class Run(DrillSessionMixin):
             self.journal.append("load.stopped", requests=self.load.requests, failures=self.load.failures)
         if self._ticker is not None:
             self._ticker.join(timeout=2)
-        _quietly(lambda: self.monitor.tick(self.journal.now_s() + self.monitor.settle_s))
+        _quietly(lambda: self.monitor.flush(self.journal.now_s()))
         if self.pager is not None:
             _quietly(self.pager.stop)
         if self.observer is not None:
@@ -398,6 +398,9 @@ class Run(DrillSessionMixin):
     def _tick_loop(self) -> None:
         while not self._stop.wait(TICK_S):
             try:
+                status = self.load.status if self.load is not None else None
+                if status is not None and status.complete_before is not None:
+                    self.monitor.records_complete_before(status.complete_before - self._origin_mono)
                 self.monitor.tick(self.journal.now_s())
             except Exception:  # the monitor must never take the drill down
                 log.exception("monitor tick failed")

@@ -171,6 +171,9 @@ def test_open_loop_a_hung_stack_never_slows_the_arrivals(shop: LocalBackend, tmp
             shop.signal(node, signal.SIGSTOP)
         try:
             wait_until(lambda: time.monotonic() >= stalled_at + STALL_S, STALL_S + 1, "the stall's end")
+            mark = load.status
+            assert mark is not None and mark.complete_before is not None
+            vouched = [r for r in collected.records() if r.intended < mark.complete_before]
         finally:
             for node in WEB_NODES:
                 shop.signal(node, signal.SIGCONT)
@@ -181,6 +184,10 @@ def test_open_loop_a_hung_stack_never_slows_the_arrivals(shop: LocalBackend, tmp
 
     records = collected.records()
     assert records == read_records(load.records_path)  # the log holds exactly what the harness was handed
+    # The watermark: every arrival before it had been handed over when it was reported; while
+    # the stack hangs it lags behind the requests still waiting for their timeout.
+    assert vouched == [r for r in records if r.intended < mark.complete_before]
+    assert mark.complete_before < mark.mono - 0.5
     # Leave out the stall's edges: a request sent in its last second may be answered within the
     # timeout once the nodes carry on, and the signals take a moment to land.
     judged_s = STALL_S - 1.5

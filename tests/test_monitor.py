@@ -133,3 +133,39 @@ def test_windows_count_offered_and_achieved_arrivals(tmp_path: Path) -> None:
         assert monitor.arrivals(0, 1) == (50, 40)
     [window] = events_of(tmp_path, "slo.window")
     assert (window["offered"], window["achieved"], window["requests"], window["failures"]) == (50, 40, 46, 0)
+
+
+def test_a_window_waits_for_the_generators_watermark_not_only_for_settle_s(tmp_path: Path) -> None:
+    """A generator starved of CPU delivers its records late: a second is written only once the
+    generator vouches that every arrival of it is in, so a late record still counts."""
+    journal = Journal.open(tmp_path / "journal.jsonl", FakeClock())
+    monitor = Monitor(journal, (), HealthWindow(max_error_rate=0.01, max_p99_ms=500, window_s=3),
+                      ("web-1",), settle_s=1.0)
+    on_time, late = traffic(0, 1, True), traffic(1, 2, True)
+    for sample in on_time:
+        monitor.feed(sample)
+    monitor.records_complete_before(1.0)
+    monitor.tick(4.0)  # settle_s alone would write second 1, still empty of its (late) records
+    assert [w["start_t_s"] for w in events_of(tmp_path, "slo.window")] == [0]
+    for sample in late:
+        monitor.feed(sample)
+    monitor.records_complete_before(2.0)
+    monitor.tick(4.1)
+    assert [(w["start_t_s"], w["requests"]) for w in events_of(tmp_path, "slo.window")] == [(0, RATE), (1, RATE)]
+
+
+def test_a_stalled_watermark_holds_the_windows_back_only_so_long(tmp_path: Path) -> None:
+    from harness.monitor import MAX_HOLD_S
+
+    journal = Journal.open(tmp_path / "journal.jsonl", FakeClock())
+    monitor = Monitor(journal, (), HealthWindow(max_error_rate=0.01, max_p99_ms=500, window_s=3),
+                      ("web-1",), settle_s=1.0)
+    for sample in traffic(0, 3, True):
+        monitor.feed(sample)
+    monitor.records_complete_before(0.5)  # and the generator is never heard of again
+    monitor.tick(MAX_HOLD_S)
+    assert events_of(tmp_path, "slo.window") == []
+    monitor.tick(MAX_HOLD_S + 3.0)
+    assert [w["start_t_s"] for w in events_of(tmp_path, "slo.window")] == [0, 1, 2]
+    monitor.flush(MAX_HOLD_S + 3.0)
+    assert len(events_of(tmp_path, "slo.window")) == 3, "flushing writes no second twice"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -148,21 +148,40 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
 
 
 def validation_warnings(paths: Iterable[str | Path]) -> list[Problem]:
-    """What is valid but likely wrong, for files that passed `validate_paths`: a drill of a stack
-    that is not the sample shop with no `load.paths` (its load would GET the shop's URLs and
-    draw 404s, so the steady state fails and nothing is injected)."""
+    """What is valid but likely wrong, for files that passed `validate_paths`."""
     warnings: list[Problem] = []
     for path in paths:
         source = load_yaml(Path(path), SpecError)
         if not isinstance(source.data, dict) or source.data.get("kind") != "drill":
             continue
         drill, _ = _check_drill(source)
-        if drill is None or drill.scenario.stack.compose_file == DEFAULT_COMPOSE_FILE or drill.load.paths:
-            continue
-        warnings.append(source.problem(("load",), "the stack is not the sample shop but `load.paths` is not set: "
-                                       "the load would request the shop's URLs; list your stack's paths, "
-                                       "e.g. `paths: {\"/\": 1}`"))
+        if drill is not None:
+            warnings += [*_load_paths_warning(source, drill), *_paged_target_warnings(source, drill)]
     return warnings
+
+
+def _load_paths_warning(source: YamlSource, drill: Drill) -> list[Problem]:
+    """A stack that is not the sample shop with no `load.paths`: its load would GET the shop's
+    URLs and draw 404s, so the steady state fails and nothing is injected."""
+    if drill.scenario.stack.compose_file == DEFAULT_COMPOSE_FILE or drill.load.paths:
+        return []
+    return [source.problem(("load",), "the stack is not the sample shop but `load.paths` is not set: the load "
+                           "would request the shop's URLs; list your stack's paths, e.g. `paths: {\"/\": 1}`")]
+
+
+PAGED_TARGETS: Final = ("ack_s", "declare_s", "first_update_s")  # steps a team takes once it is paged
+
+
+def _paged_target_warnings(source: YamlSource, drill: Drill) -> list[Problem]:
+    """Targets are seconds from the fault: a step that follows the page with a target shorter than
+    detect_s is missed by a team that acts at once on an alert the drill itself calls on time."""
+    detect = drill.targets.detect_s
+    if detect is None:
+        return []
+    return [source.problem(("targets", key), f"{key} ({value:g} s) is shorter than detect_s ({detect:g} s): "
+                           f"a team paged at {detect:g} s, on time, would miss it however fast it was; targets "
+                           "count from the fault, so make it at least detect_s")
+            for key in PAGED_TARGETS if (value := getattr(drill.targets, key)) is not None and value < detect]
 
 
 def _check_file(path: Path) -> list[Problem]:

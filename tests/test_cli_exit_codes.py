@@ -5,6 +5,7 @@ that did not do what was asked exits non-zero. Live cases run the `gamedrill ini
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -108,6 +109,24 @@ def test_a_scaffold_validates_and_a_stack_without_load_paths_is_warned_about(tmp
     assert warned.exit_code == ExitCode.OK
     assert "warning: " in warned.output and "load.paths" in warned.output and "gameday.yaml:" in warned.output
 
+
+
+def test_a_target_a_fast_team_cannot_meet_after_an_on_time_alert_is_warned_about(tmp_path: Path) -> None:
+    scaffold(tmp_path)
+    drill = tmp_path / "drills" / "gameday.yaml"
+    text = drill.read_text()
+    assert "detect_s:" in text and "ack_s:" in text
+    drill.write_text(re.sub(r"ack_s: *[0-9.]+", "ack_s: 0.5", text))
+    warned = gamedrill("validate", "drills/gameday.yaml", cwd=tmp_path)
+    assert warned.exit_code == ExitCode.OK
+    assert "warning: " in warned.output and "targets.ack_s" in warned.output
+    assert "shorter than detect_s" in warned.output
+
+
+def test_every_shipped_drill_validates_without_a_warning() -> None:
+    shipped = sorted(str(p) for p in (ROOT / "drills").rglob("*.yaml"))
+    checked = gamedrill("validate", *shipped)
+    assert checked.exit_code == ExitCode.OK and "warning" not in checked.output, checked.output
 
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Path]:

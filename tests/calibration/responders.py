@@ -92,7 +92,7 @@ def _false_all_clear() -> Steps:
 SCENARIOS: Final[Mapping[str, tuple[dict[str, Any], dict[str, Steps]]]] = {
     "hung-workers": (
         {"load": {"users": 12, "rate_per_s": 50}, "baseline_s": 4, "inject_after_s": 0, "max_duration_s": 90,
-         "targets": {"detect_s": 20, "ack_s": 14, "declare_s": 16, "first_update_s": 20, "update_every_s": 30,
+         "targets": {"detect_s": 14, "ack_s": 14, "declare_s": 16, "first_update_s": 20, "update_every_s": 30,
                      "mitigate_s": 35, "resolve_s": 50}},
         {
             "exemplary": [
@@ -128,7 +128,7 @@ SCENARIOS: Final[Mapping[str, tuple[dict[str, Any], dict[str, Steps]]]] = {
         }),
     "bad-config-rollout": (
         {"load": {"users": 12, "rate_per_s": 50}, "baseline_s": 3, "inject_after_s": 0, "max_duration_s": 90,
-         "targets": {"detect_s": 15, "ack_s": 10, "declare_s": 12, "first_update_s": 15, "update_every_s": 30,
+         "targets": {"detect_s": 10, "ack_s": 10, "declare_s": 12, "first_update_s": 15, "update_every_s": 30,
                      "mitigate_s": 25, "resolve_s": 45}},
         {
             "exemplary": [
@@ -165,7 +165,9 @@ SCENARIOS: Final[Mapping[str, tuple[dict[str, Any], dict[str, Steps]]]] = {
     "fd-leak-slow": (
         {"load": {"users": 30, "rate_per_s": 150, "mix": {"browse": 0, "product": 1, "checkout": 0}},
          "baseline_s": 3, "inject_after_s": 0, "max_duration_s": 150,
-         "targets": {"detect_s": 40, "ack_s": 26, "declare_s": 28, "first_update_s": 32, "update_every_s": 40,
+         # The leak sets the alert's time (17-28 s after the fault on a busy machine), not the team:
+         # every step after the page gets at least detect_s, so a late alert never fails a fast team.
+         "targets": {"detect_s": 36, "ack_s": 38, "declare_s": 40, "first_update_s": 44, "update_every_s": 40,
                      "mitigate_s": 70, "resolve_s": 90}},
         {
             "exemplary": [

@@ -43,6 +43,12 @@ def play(scenario: str, quality: str, tmp_path: Path) -> Scorecard:
     raise AssertionError(f"{scenario}/{quality}: never injected in {ATTEMPTS} attempts (machine too busy?)")
 
 
+def missed(card: Scorecard) -> str:
+    """The failed findings, with what happened: why a pair came out in the wrong order."""
+    failed = [f"{f.category}/{f.name}: {f.what_happened}" for f in card.findings if f.passed is False]
+    return ", ".join(failed) or "nothing"
+
+
 def unexplained_losses(card: Scorecard) -> list[str]:
     """Grade parts that lost points with no failed finding of theirs to say why."""
     failed = {f.category for f in card.findings if f.passed is False}
@@ -54,7 +60,7 @@ def unexplained_losses(card: Scorecard) -> list[str]:
 def test_a_better_response_always_scores_better(scenario: str, tmp_path: Path) -> None:
     cards = {quality: play(scenario, quality, tmp_path) for quality in QUALITIES}
     scores = {quality: card.grade.score for quality, card in cards.items()}
-    shown = ", ".join(f"{q} {s} {cards[q].grade.letter}" for q, s in scores.items())
+    shown = "; ".join(f"{q} {s} {cards[q].grade.letter} (missed: {missed(cards[q])})" for q, s in scores.items())
     assert all(s is not None for s in scores.values()), shown
     exemplary, sound, sloppy, harmful = (float(scores[q] or 0) for q in QUALITIES)
     assert exemplary >= sound >= sloppy >= harmful, shown

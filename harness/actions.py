@@ -17,6 +17,7 @@ from typing import Any
 from harness.faults.base import FaultContext
 from harness.faults.restart import restart_leased
 from harness.session import ActionResult
+from harness.spec_base import TOOLKIT_ACTIONS
 from harness.workers import find_hung_workers
 
 RESTART_LEASE_S = 30.0  # a node the team restarts is started again by then, even if the harness died
@@ -28,6 +29,9 @@ _NOT_PER_NODE: set[str] = set()  # actions with no node to try them on first
 
 
 def action(name: str, per_node: bool = True) -> Callable[[Action], Action]:
+    if name not in TOOLKIT_ACTIONS:  # a file naming it would be refused before the drill starts
+        raise RuntimeError(f"action {name!r} is missing from harness.spec_base.TOOLKIT_ACTIONS")
+
     def decorate(fn: Action) -> Action:
         _ACTIONS[name] = fn
         if not per_node:

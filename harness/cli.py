@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -68,16 +69,19 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))  # str: Path("") is "."
 @reports_errors
-def validate(paths: tuple[Path, ...]) -> None:
+def validate(paths: tuple[str, ...]) -> None:
     """Check scenario and drill files; print every problem as file:line:col: field: message.
 
     Exit code 2 if any file has a problem; warnings (printed as `warning:`) do not fail it."""
+    from harness.errors import Problem
     from harness.spec import validate_paths, validation_warnings
 
-    files = [_input_path(path) for path in paths]
-    problems = validate_paths(files)
+    files = [_input_path(Path(path)) for path in paths if path.strip()]
+    problems = [Problem(f"argument {i}", None, None, "", f"an empty path ({path!r}): name a scenario or drill file")
+                for i, path in enumerate(paths, 1) if not path.strip()]
+    problems += validate_paths(files)
     for problem in problems:
         errors.print(str(problem), markup=False)
     if problems:
@@ -108,17 +112,29 @@ _HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
 
 
 def _check_listen(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """An IP address or a host name by its syntax (no lookup: the name may be this machine's own)."""
+    """An address of this machine, or a name of one: checked by binding a throwaway socket to
+    it, so a typo is refused now and not once the stack is up and the control API starts."""
     try:
         ipaddress.ip_address(value)
     except ValueError:
         if not _HOST_NAME.fullmatch(value) or value.replace(".", "").isdigit():
             raise click.BadParameter(f"{value!r} is neither an IP address nor a host name", ctx, param) from None
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(value, 0, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise click.BadParameter(f"{value!r} does not resolve to an address ({exc})", ctx, param) from None
+    with socket.socket(family, kind, proto) as probe:
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            resolved = "" if address[0] == value else f" ({address[0]})"
+            raise click.BadParameter(f"{value!r}{resolved} cannot be listened on here: {exc.strerror}",
+                                     ctx, param) from None
     return value
 
 
 @main.command()
-@click.argument("drill_path", metavar="[DRILL]", required=False, type=click.Path(path_type=Path))
+@click.argument("drill_path", metavar="[DRILL]", required=False, type=click.Path(path_type=str))
 @click.option("--autopilot", is_flag=True, help="let the drill's responder play the team")
 @click.option("--keep", is_flag=True, help="leave the stack up afterwards (faults are still reverted)")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -130,7 +146,7 @@ def _check_listen(ctx: click.Context, param: click.Parameter, value: str) -> str
 @click.option("--resume", "resume_ref", default=None, metavar="RUN",
               help="take over a drill whose harness died, stack still up (run id or run directory)")
 @reports_errors
-def run(drill_path: Path | None, autopilot: bool, keep: bool, runs_dir: Path | None, seed: int | None,
+def run(drill_path: str | None, autopilot: bool, keep: bool, runs_dir: Path | None, seed: int | None,
         dry_run: bool, listen: str, resume_ref: str | None) -> None:
     """Run a drill: the stack under load, the fault, the team's response, the scorecard."""
     from harness.control.server import is_loopback
@@ -146,7 +162,7 @@ def run(drill_path: Path | None, autopilot: bool, keep: bool, runs_dir: Path | N
         errors.print(f"warning: the control API will listen on {listen}: anyone who can reach it and holds a "
                      "token can act on this drill (tokens.json in the run directory)", markup=False)
     options = RunOptions(runs_dir=runs_dir, autopilot=autopilot, keep=keep, seed=seed, listen=listen,
-                         allow_remote=remote, drill_file=drill_path)
+                         allow_remote=remote, drill_file=None if drill_path is None else Path(drill_path))
     if resume_ref is not None:
         from harness.liveview import live_view
         from harness.resume import prepare_resume
@@ -158,7 +174,9 @@ def run(drill_path: Path | None, autopilot: bool, keep: bool, runs_dir: Path | N
             result = the_run.resume(journaled)
         _finish(result)
     assert drill_path is not None
-    _start(_input_path(drill_path, "drill"), options, dry_run)
+    if not drill_path.strip():
+        raise click.BadParameter(f"an empty path ({drill_path!r}): name a drill file", param_hint="DRILL")
+    _start(_input_path(Path(drill_path), "drill"), options, dry_run)
 
 
 def _resume_dir(ref: str, runs_dir: Path) -> Path:

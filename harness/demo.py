@@ -12,9 +12,9 @@ from rich.table import Table
 
 from harness.burst import BurstResult, burst
 from harness.liveruns import LiveMark
-from harness.rundir import create_run_dir
+from harness.rundir import create_run_dir, discard_run_dir
 from harness.stack import procfs
-from harness.stack.factory import SHOP_COMPOSE, open_backend
+from harness.stack.factory import SHOP_COMPOSE, open_backend, up_or_discard
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,25 @@ class StackDemoReport:
 
 def run_stack_demo(compose_path: Path | None, runs_dir: Path, requests: int,
                    progress: Callable[[str], None] = lambda _: None) -> StackDemoReport:
+    """Up, a burst, down. A stack that does not come up leaves no run directory behind
+    (RunNotStarted names what failed); once it was up, its run directory (its logs) stays."""
     run_id, workdir = create_run_dir(runs_dir)
-    backend = open_backend(compose_path or SHOP_COMPOSE, workdir, run_id)
+    try:
+        backend = open_backend(compose_path or SHOP_COMPOSE, workdir, run_id)
+        live = LiveMark(run_id)  # in use: `gamedrill cleanup --all` leaves it alone
+    except BaseException:
+        discard_run_dir(workdir)  # a bad compose file, say: nothing was started
+        raise
     progress(f"run {run_id}: starting {', '.join(backend.services())} (logs in {workdir}/logs)")
-    pids: list[int] = []
-    live = LiveMark(run_id)  # in use: `gamedrill cleanup --all` leaves it alone
     try:
         began = time.monotonic()
-        backend.up()
+        up_or_discard(backend, workdir)
         up_s = time.monotonic() - began
+    except BaseException:
+        live.release()
+        raise
+    pids: list[int] = []
+    try:
         progress(f"all healthy after {up_s:.2f} s; sending {requests} requests through lb")
         result = burst(backend.endpoint("lb").port, requests=requests, max_s=20.0)
         rows = []

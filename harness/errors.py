@@ -7,6 +7,7 @@
     ├── StackError                 the stack would not start, stay up or go down
     │   └── HealthTimeout          a service did not turn healthy before its deadline
     ├── LoadError                  the load generator could not start or died
+    ├── RunNotStarted              a run failed before its stack came up; nothing of it was kept
     └── UnknownServiceError        a name that is not a service of this stack
 """
 
@@ -82,3 +83,9 @@ class UnknownServiceError(GamedrillError):
 
 class LoadError(GamedrillError):
     """The load generator could not start or died."""
+
+
+class RunNotStarted(GamedrillError):
+    """A run (a drill, the smoke check, the pytest stack fixture) failed before its stack came
+    up: nothing happened, so nothing of it was kept, no run directory and no history entry
+    (see harness.runner). The message names what failed."""

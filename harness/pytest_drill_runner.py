@@ -56,19 +56,26 @@ class DrillRunner:
         over short defaults. `check_targets=True` fails the test like a drill file would when
         a target is missed.
         """
+        from harness.errors import RunNotStarted
         from harness.pytest_items import DrillMissed
         from harness.pytest_verdict import explain
 
         drill = build_drill(self._item.config.rootpath / source, fields)
         run = prepare(drill, settings_for(self._item), autopilot=False)
         reporter = GamedrillReporter.of(self._item.config)
-        reporter.note(self._item, f"run dir: {run.run_dir}")
         team = _Team(run.run_dir, responder)
         team.start()
         try:
             result = run.execute()
+        except RunNotStarted as exc:  # nothing of it is left: no run directory to point at
+            __tracebackhide__ = True  # the message says it all; the test's own line is the place
+            raise RunNotStarted(str(exc)) from None
+        except BaseException:
+            reporter.note(self._item, f"run dir: {run.run_dir}")
+            raise
         finally:
             team.finish()
+        reporter.note(self._item, f"run dir: {run.run_dir}")
         done = DrillRun.finished(run, result)
         self.runs.append(done)
         self._item.user_properties.extend(done.properties())

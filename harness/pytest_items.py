@@ -40,7 +40,6 @@ class DrillFile(pytest.File):
         drill = load_drill(self.path)
         if not drill.responder:
             return  # people play this drill: nothing to run unattended
-        _check_actions(self.path, drill)
         yield DrillItem.from_parent(self, name=drill.name, drill=drill)
 
     def repr_failure(self, excinfo: ExceptionInfo[BaseException]) -> str | TerminalRepr:  # type: ignore[override]
@@ -59,13 +58,14 @@ class DrillItem(pytest.Item):
         self.add_marker(MARKER)  # `-m "not gamedrill"` leaves the drills out of a quick run
 
     def runtest(self) -> None:
+        from harness.errors import RunNotStarted
         from harness.pytest_run import prepare
 
         run = prepare(self.drill, settings_for(self), autopilot=True)
         try:
             self._judge(run)
-        except DrillMissed:
-            raise  # its message names the run directory
+        except (DrillMissed, RunNotStarted):
+            raise  # a miss names the run directory; a run that never started has none any more
         except BaseException:
             GamedrillReporter.of(self.config).note(self, f"run dir: {run.run_dir}")
             raise
@@ -100,20 +100,3 @@ class DrillItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"drill {self.drill.name}"
-
-
-def _check_actions(path: Path, drill: Drill) -> None:
-    """An `act` naming no toolkit action fails at collection, not a minute into the drill."""
-    from harness.actions import known_actions
-    from harness.errors import SpecError
-    from harness.spec import Act
-    from harness.yamlsrc import load_yaml
-
-    known = known_actions()
-    bad = [(i, step.action) for i, step in enumerate(drill.responder)
-           if isinstance(step, Act) and step.action not in known]
-    if bad:
-        source = load_yaml(path, SpecError)
-        raise SpecError([source.problem(("responder", i, "act", "action"),
-                                        f"unknown action {name!r}; known: {', '.join(known)}")
-                         for i, name in bad])

@@ -7,7 +7,9 @@
   responder, get the scorecard), `gamedrill_settings`. Waits for responders: `harness.pytest_waits`.
 - Options: `--gamedrill-backend`, `--gamedrill-runs-dir`, `--gamedrill-keep`,
   `--gamedrill-time-compression`, `--gamedrill-stack-scope` (also ini, `GAMEDRILL_*`, and the
-  `@pytest.mark.gamedrill(...)` marker per test); see `harness.pytest_settings`.
+  `@pytest.mark.gamedrill(...)` marker per test), `--gamedrill-history` (ini only besides: the
+  runs go into `<runs dir>/pytest-history.sqlite`, not the shared history, unless `shared`);
+  see `harness.pytest_settings`.
 
 pytest imports this module in every run wherever gamedrill is installed, so the hooks here
 are thin and everything heavy is imported only when a drill or fixture is used.

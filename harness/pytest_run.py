@@ -35,10 +35,16 @@ def configured(drill: Drill, settings: GamedrillSettings) -> Drill:
 
 
 def prepare(drill: Drill, settings: GamedrillSettings, *, autopilot: bool) -> Run:
-    """A run directory and an idle stack for `drill`; nothing starts until `execute()`."""
+    """A run directory and an idle stack for `drill`; nothing starts until `execute()`.
+
+    The run goes into the plugin's own history unless the settings say `shared` (see
+    harness.pytest_settings); a run whose stack never comes up leaves nothing behind:
+    `execute()` raises RunNotStarted."""
     from harness.runner import RunOptions, prepare_run
 
-    options = RunOptions(runs_dir=settings.runs_dir_for(drill.runs_dir), autopilot=autopilot, keep=settings.keep)
+    runs_dir = settings.runs_dir_for(drill.runs_dir)
+    options = RunOptions(runs_dir=runs_dir, autopilot=autopilot, keep=settings.keep,
+                         history=settings.history_for(runs_dir))
     return prepare_run(configured(drill, settings), options)
 
 

@@ -5,6 +5,12 @@ the environment (`GAMEDRILL_*`), the command line (`--gamedrill-*`), and for one
 `@pytest.mark.gamedrill(...)` marker. A bad value is a usage error naming where it came
 from, before anything starts.
 
+Runs started by pytest keep a history of their own (`gamedrill_history = own`, the default:
+`pytest-history.sqlite` in the runs directory), so a regression suite never fills the run
+history of the team's game days; `gamedrill_history = shared` stores them where `gamedrill
+run` does. That one has no `GAMEDRILL_*` variable: `GAMEDRILL_HISTORY` already names the
+shared history's file, and setting it must not pull pytest's runs in.
+
 Standard library and pytest only: pytest imports this in every run of every project that
 has gamedrill installed.
 """
@@ -24,8 +30,11 @@ import pytest
 
 Backend = Literal["local", "docker"]
 StackScope = Literal["function", "class", "module", "package", "session"]
+History = Literal["own", "shared"]
 BACKENDS: Final[tuple[str, ...]] = get_args(Backend)
 STACK_SCOPES: Final[tuple[str, ...]] = get_args(StackScope)
+HISTORIES: Final[tuple[str, ...]] = get_args(History)
+PYTEST_HISTORY_NAME: Final = "pytest-history.sqlite"  # the plugin's own history, in the runs directory
 DEFAULT_DRILL_GLOBS: Final = ("drills/**/*.yaml", "drills/**/*.yml")
 MARKER: Final = "gamedrill"
 MARKER_HELP: Final = ("gamedrill(backend=None, keep=None, time_compression=None): per-test overrides of "
@@ -41,9 +50,15 @@ class GamedrillSettings:
     time_compression: float | None = None  # None: what each drill says
     stack_scope: StackScope = "function"
     drill_globs: tuple[str, ...] = DEFAULT_DRILL_GLOBS
+    history: History = "own"  # own: <runs dir>/pytest-history.sqlite; shared: the one `gamedrill run` uses
 
     def runs_dir_for(self, drill_runs_dir: Path | None) -> Path:
         return self.runs_dir or drill_runs_dir or self.rootdir / "runs"
+
+    def history_for(self, runs_dir: Path) -> Path | None:
+        """The history database a run in `runs_dir` is stored in (None: the shared one,
+        $GAMEDRILL_HISTORY, else <runs dir>/history.sqlite, as for `gamedrill run`)."""
+        return None if self.history == "shared" else runs_dir / PYTEST_HISTORY_NAME
 
     def is_drill_path(self, path: Path) -> bool:
         """Does `path` match one of the drill globs (relative to the rootdir)?"""
@@ -70,6 +85,9 @@ def add_options(parser: pytest.Parser) -> None:
                     help="run drill schedules FACTOR times faster (>= 1; default: each drill's own)")
     group.addoption("--gamedrill-stack-scope", default=None, metavar="SCOPE",
                     help=f"scope of the gamedrill_stack fixture: {', '.join(STACK_SCOPES)} (default: function)")
+    group.addoption("--gamedrill-history", default=None, metavar="own|shared",
+                    help=f"run history for drills run by pytest: own (default: <runs dir>/{PYTEST_HISTORY_NAME}) "
+                         "or shared (the one `gamedrill run` uses: $GAMEDRILL_HISTORY, else <runs dir>/history.sqlite)")
     parser.addini("gamedrill_drills", type="linelist", default=list(DEFAULT_DRILL_GLOBS),
                   help="globs (relative to the rootdir) of drill files collected as tests")
     parser.addini("gamedrill_backend", default="", help="stack backend: local or docker")
@@ -77,23 +95,25 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("gamedrill_keep", type="bool", default=False, help="leave the stack up when a test fails")
     parser.addini("gamedrill_time_compression", default="", help="run drill schedules this many times faster")
     parser.addini("gamedrill_stack_scope", default="", help="scope of the gamedrill_stack fixture")
+    parser.addini("gamedrill_history", default="",
+                  help=f"run history for drills run by pytest: own (<runs dir>/{PYTEST_HISTORY_NAME}) or shared")
 
 
 def resolve_settings(config: pytest.Config) -> GamedrillSettings:
     """Every source, weakest first, checked; a bad value raises pytest.UsageError."""
     ini_dir = config.inipath.parent if config.inipath is not None else config.rootpath
     raw: dict[str, tuple[str, Any, Path]] = {}  # field -> (where it came from, value, base dir)
-    for name in ("backend", "runs_dir", "time_compression", "stack_scope"):
+    for name in ("backend", "runs_dir", "time_compression", "stack_scope", "history"):
         value = config.getini(f"gamedrill_{name}")
         if value:
             raw[name] = (f"ini gamedrill_{name}", value, ini_dir)
     if config.getini("gamedrill_keep"):
         raw["keep"] = ("ini gamedrill_keep", True, ini_dir)
-    for name in ("backend", "runs_dir", "keep", "time_compression"):
+    for name in ("backend", "runs_dir", "keep", "time_compression"):  # not history: see the module's docstring
         value = os.environ.get(f"GAMEDRILL_{name.upper()}", "")
         if value:
             raw[name] = (f"environment GAMEDRILL_{name.upper()}", value, Path.cwd())
-    for name in ("backend", "runs_dir", "keep", "time_compression", "stack_scope"):
+    for name in ("backend", "runs_dir", "keep", "time_compression", "stack_scope", "history"):
         value = config.getoption(f"gamedrill_{name}")
         if value is not None:
             raw[name] = (f"--gamedrill-{name.replace('_', '-')}", value, config.invocation_params.dir)
@@ -131,7 +151,7 @@ def _parse(name: str, where: str, value: Any, base: Path) -> Any:
         return _parse_bool(where, value)
     if name == "time_compression":
         return _parse_compression(where, value)
-    choices = BACKENDS if name == "backend" else STACK_SCOPES
+    choices = {"backend": BACKENDS, "history": HISTORIES}.get(name, STACK_SCOPES)
     if value not in choices:
         raise pytest.UsageError(f"{where}: expected one of {', '.join(choices)}, got {value!r}")
     return value

@@ -23,18 +23,26 @@ STACK_UP_S: Final = 120.0  # generous: other tests may be loading this 2-core ma
 
 def shop_stack(request: pytest.FixtureRequest) -> Iterator[StackBackend]:
     from harness.liveruns import LiveMark
-    from harness.rundir import create_run_dir
-    from harness.stack.factory import SHOP_COMPOSE, open_backend
+    from harness.rundir import create_run_dir, discard_run_dir
+    from harness.stack.factory import SHOP_COMPOSE, open_backend, up_or_discard
 
     item = request.node if isinstance(request.node, pytest.Item) else None
     settings = settings_for(item) if item is not None else request.config.stash[SETTINGS_KEY]
     run_id, run_dir = create_run_dir(settings.runs_dir_for(None))
-    live = LiveMark(run_id)  # in use: `gamedrill cleanup --all` leaves it alone
     try:
-        backend = open_backend(SHOP_COMPOSE, run_dir, run_id, settings.backend or "local")
+        live = LiveMark(run_id)  # in use: `gamedrill cleanup --all` leaves it alone
+    except BaseException:
+        discard_run_dir(run_dir)
+        raise
+    try:
+        try:
+            backend = open_backend(SHOP_COMPOSE, run_dir, run_id, settings.backend or "local")
+        except BaseException:
+            discard_run_dir(run_dir)
+            raise
+        up_or_discard(backend, run_dir, timeout_s=STACK_UP_S)  # one that does not come up leaves nothing
         reporter = GamedrillReporter.of(request.config)
         reporter.note(item, f"stack run dir: {run_dir} (logs/, stack.json)")
-        backend.up(timeout_s=STACK_UP_S)  # a stack that fails to come up takes itself down
         if settings.keep:
             reporter.note(item, kept_note(run_dir))  # shown only if the test fails, when it is true
         failed_before = request.session.testsfailed
@@ -47,3 +55,4 @@ def shop_stack(request: pytest.FixtureRequest) -> Iterator[StackBackend]:
                 backend.down()
     finally:
         live.release()
+

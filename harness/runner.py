@@ -4,6 +4,11 @@
 API, responder, clock, RNG). The CLI, the pytest plugin and the tests all build it with
 `prepare_run` and call `execute()`. Whatever happens (a bad step, Ctrl-C, SIGTERM, an
 abort), every injected fault is reverted and the stack is taken down, in `finally`.
+
+A run that fails before its stack came up never happened: it leaves nothing behind, no
+run directory and no history entry, and `execute()` raises `RunNotStarted` (or the
+KeyboardInterrupt) instead of returning a result. From the moment the stack is up, the run
+is a record and is kept whatever follows (see `Run.execute`).
 """
 
 from __future__ import annotations
@@ -23,10 +28,10 @@ from typing import Any
 
 from harness.compression import compress
 from harness.control import ControlClient, ControlServer, Tokens, create_app, issue_tokens
-from harness.control.server import ControlServerError, control_port
+from harness.control.server import ControlServerError, check_listen, control_port
 from harness.control.statuspage import write_status_page
 from harness.drillsession import DrillSessionMixin
-from harness.errors import GamedrillError
+from harness.errors import GamedrillError, RunNotStarted
 from harness.faults import FaultContext, FaultStack
 from harness.faults.rollout import push
 from harness.gamemaster import GameMaster
@@ -39,7 +44,7 @@ from harness.observability import DrillObserver
 from harness.paging import Pager
 from harness.probes import NodeProbes
 from harness.responder import Responder
-from harness.rundir import DEFAULT_RUNS_DIR, create_run_dir
+from harness.rundir import DEFAULT_RUNS_DIR, create_run_dir, discard_run_dir
 from harness.runstate import RunState, StateMachine
 from harness.schedule import FaultSchedule
 from harness.shopapi import ControlPlane, LoadBalancer, Toxiproxy
@@ -47,6 +52,7 @@ from harness.spec import Drill, Step
 from harness.stack.base import StackBackend
 from harness.stack.compose import load_compose
 from harness.stack.factory import backend_for
+from harness.stack.ports import release_ports
 from harness.stack.roles import check_stack_roles
 from harness.takeover import stop_decided, take_over_faults
 from harness.timeline import Event, Journal, SystemClock
@@ -66,6 +72,7 @@ class RunOptions:
     drill_file: Path | None = None  # journaled in run.planned: `--resume` reloads the drill from it
     listen: str = "127.0.0.1"  # the control API's address; anything but loopback needs allow_remote
     allow_remote: bool = False
+    history: Path | None = None  # the history database; None: $GAMEDRILL_HISTORY, else <runs dir>/history.sqlite
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,9 @@ class Run(DrillSessionMixin):
     _finish_lock: threading.Lock = field(default_factory=threading.Lock)
     _origin_mono: float = 0.0
     _load_started_t_s: float = 0.0
+    _stack_came_up: bool = False  # the line between a run that happened and one that never started
+    _start_error: BaseException | None = None  # what stopped the run before its stack came up
+    _start_outcome: tuple[str, str] = ("failed", "no outcome recorded")  # and the outcome it would give
 
     def __post_init__(self) -> None:
         scenario = self.drill.scenario
@@ -124,21 +134,44 @@ class Run(DrillSessionMixin):
     # ---- the drill --------------------------------------------------------------------
 
     def execute(self) -> RunResult:
+        """Run the drill to its end and return how it ended.
+
+        Where a run starts to count: when its stack came up (`backend.up()` returned). Before
+        that, nothing of the drill happened: no load, no control API, no token handed out, no
+        fault, nobody paged; the run directory holds only the plan and the logs of services
+        that would not start, whose tails the error carries. So a run whose stack does not
+        come up (no Docker engine, a command that does not exist or exits at once, a port in
+        use, a service never healthy, a control API address that cannot be bound, Ctrl-C or
+        SIGTERM meanwhile) is taken back whole: the run directory is removed, nothing goes
+        into the history, and RunNotStarted (or the KeyboardInterrupt) is raised naming what
+        failed. From the moment the stack is up, whatever follows is a record: the run
+        directory, the journal, the scorecard and the history entry stay, the outcome saying
+        how it ended (`failed`, `aborted`, ...). So does a run whose stack failed to come up
+        but cannot be shown to be down: what is left of it must stay findable.
+        """
+        discarded = False
         try:
             self._start()
             if self._baseline_and_decoys():
                 self._inject()
                 self._respond()
-        except KeyboardInterrupt:
-            self._finish("aborted", "interrupted (Ctrl-C or SIGTERM)")
+        except KeyboardInterrupt as exc:
+            self._stopped_by(exc, "aborted", "interrupted (Ctrl-C or SIGTERM)")
         except GamedrillError as exc:  # said in words: no traceback for a stack that would not start
-            log.error("drill failed: %s", exc)
-            self._finish("failed", f"{type(exc).__name__}: {exc}")
+            if self._stack_came_up:  # else the error raised below says it
+                log.error("drill failed: %s", exc)
+            self._stopped_by(exc, "failed", f"{type(exc).__name__}: {exc}")
         except Exception as exc:
-            log.exception("drill failed")
-            self._finish("failed", f"{type(exc).__name__}: {exc}")
+            log.exception("drill failed" if self._stack_came_up else "the stack did not come up")
+            self._stopped_by(exc, "failed", f"{type(exc).__name__}: {exc}")
         finally:
-            self._wind_down()
+            discarded = not self._stack_came_up and self._discard()
+            if not discarded:
+                if self._start_error is not None and not self._stack_came_up:  # kept after all: say why
+                    self._finish(*self._start_outcome)
+                self._wind_down()
+        if discarded:
+            raise self._not_started()
         outcome, reason = self._outcome or ("failed", "no outcome recorded")
         return RunResult(self.run_id, self.run_dir, outcome, reason)
 
@@ -179,8 +212,10 @@ class Run(DrillSessionMixin):
 
     def _start(self) -> None:
         self.states.move(RunState.STARTING)
+        check_listen(self.options.listen)  # before the stack: an address that cannot be bound is a failed start
         began = time.monotonic()
         self.backend.up()
+        self._stack_came_up = True  # from here on, the run is kept (see execute)
         self.journal.append("stack.up", services=self.backend.services(), up_s=round(time.monotonic() - began, 3))
         self._connect()
         self._serve(issue_tokens(self.run_dir))
@@ -318,6 +353,49 @@ class Run(DrillSessionMixin):
                                 self.game_master.next_due_t_s() if self.game_master is not None else None)
                 self._stop.wait(TICK_S if due is None else min(TICK_S, max(0.0, due - self.journal.now_s())))
 
+    def _stopped_by(self, error: BaseException, outcome: str, reason: str) -> None:
+        if self._stack_came_up:
+            self._finish(outcome, reason)
+        else:  # journaled only if the run is kept after all (see execute)
+            self._start_error, self._start_outcome = error, (outcome, reason)
+
+    def _discard(self) -> bool:
+        """Take back a run whose stack never came up: the stack down (again: Ctrl-C may have come
+        just after up() returned), its ports, the journal, the live mark, the run directory.
+        Before the stack is up nothing else was started. False, and nothing taken back, if the
+        stack will not go down: then the run is wound down and kept like any other."""
+        with _signals_held():
+            try:
+                self.backend.down()
+            except Exception:
+                log.exception("the stack that did not come up would not go down either; the run is kept")
+                return False
+            release_ports(self.backend.project.allocated_ports())  # a backend that never got to up() holds them
+            self.journal.close()
+            if self.live is not None:
+                self.live.release()
+            discard_run_dir(self.run_dir)
+        return True
+
+    def _not_started(self) -> BaseException:
+        """What the caller gets for a run that never started: the interrupt itself, or an error
+        naming what failed (the stack's own message carries the failing services' log tails)."""
+        error = self._start_error
+        if isinstance(error, KeyboardInterrupt):
+            log.warning("interrupted before the stack came up: run %s left nothing behind", self.run_id)
+            return error
+        if error is None:
+            what = "the stack did not come up"
+        elif isinstance(error, ControlServerError):
+            what = str(error)  # the listen check: it names the control API and the address
+        else:
+            said = str(error) if isinstance(error, GamedrillError) else f"{type(error).__name__}: {error}"
+            what = f"the stack did not come up: {said}"
+        failure = RunNotStarted(f"{what}\nthe drill never started: run {self.run_id} left nothing behind "
+                                f"(no run directory, no history entry)")
+        failure.__cause__ = error
+        return failure
+
     def _wind_down(self) -> None:
         """Revert every fault, stop everything, tear the stack down; each step runs whatever failed."""
         with _signals_held():
@@ -355,7 +433,7 @@ class Run(DrillSessionMixin):
         self.journal.append("run.finished", outcome=outcome, reason=reason, run_dir=str(self.run_dir))
         if self.control is not None:  # last: the consoles' streams end with run.finished
             _quietly(self.control.stop)
-        _quietly(lambda: _write_scorecard(self.run_dir))
+        _quietly(lambda: _write_scorecard(self.run_dir, self.options.history))
         _quietly(lambda: write_status_page(self.run_dir, self.drill.title, self.drill.scenario.stack.nodes))
         self.journal.close()  # lets go of the writer's lock: the run is over
         if self.live is not None:
@@ -449,27 +527,40 @@ def _quietly(step: object) -> None:
         log.exception("wind-down step failed; carrying on")
 
 
-def _write_scorecard(run_dir: Path) -> None:
+def _write_scorecard(run_dir: Path, history: Path | None) -> None:
     from scorecards import write_scorecard
 
-    write_scorecard(run_dir)
+    write_scorecard(run_dir, history)
 
 
 def prepare_run(drill: Drill, options: RunOptions) -> Run:
-    """Create the run directory and journal and parse the stack; nothing starts yet."""
+    """Create the run directory and journal and parse the stack; nothing starts yet.
+
+    If any of it fails, nothing is left behind: no run directory, no port reserved."""
     drill = compress(drill)  # the run plays (and journals) the schedule it really keeps
     project = load_compose(drill.scenario.stack.compose_file)  # a bad compose file: nothing is created
-    check_stack_roles(drill.scenario, project)
-    run_id, run_dir = create_run_dir(options.runs_dir or drill.runs_dir or DEFAULT_RUNS_DIR)
-    rng = random.Random(options.seed)
-    live = LiveMark(run_id)
     try:
+        check_stack_roles(drill.scenario, project)
+        run_id, run_dir = create_run_dir(options.runs_dir or drill.runs_dir or DEFAULT_RUNS_DIR)
+    except BaseException:
+        release_ports(project.allocated_ports())
+        raise
+    rng = random.Random(options.seed)
+    live: LiveMark | None = None
+    journal: Journal | None = None
+    try:
+        live = LiveMark(run_id)
         backend = backend_for(project, run_dir, run_id, drill.backend)
         journal = Journal.open(run_dir / "journal.jsonl")
+        run = Run(drill=drill, run_id=run_id, run_dir=run_dir, journal=journal, backend=backend, options=options,
+                  rng=rng, live=live)
+        run.plan(options.drill_file)
     except BaseException:
-        live.release()
+        if journal is not None:
+            journal.close()
+        if live is not None:
+            live.release()
+        release_ports(project.allocated_ports())
+        discard_run_dir(run_dir)
         raise
-    run = Run(drill=drill, run_id=run_id, run_dir=run_dir, journal=journal, backend=backend, options=options,
-              rng=rng, live=live)
-    run.plan(options.drill_file)
     return run

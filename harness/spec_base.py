@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo
 
 from harness.builtin import builtin_dir
+from harness.spec_hints import closest
 from harness.yamlsrc import FieldPath, dotted
 
 REPO_ROOT = Path(__file__).resolve().parents[1]  # a clone's root
@@ -63,7 +65,27 @@ def _version(value: str) -> str:
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Slug = Annotated[str, StringConstraints(min_length=1), AfterValidator(_slug)]
 NodeName = Slug
-ActionName = Slug
+# The team's toolkit, each action with the stack role it works through (None: any stack).
+# harness.actions registers exactly these and refuses any other name; they are named here so a
+# file is checked without importing the toolkit and the faults behind it.
+CONTROL_PLANE: Final = "control_plane"
+BALANCER: Final = "balancer"
+TOOLKIT_ACTIONS: Final[Mapping[str, str | None]] = {
+    "flag-off": CONTROL_PLANE, "flag-on": CONTROL_PLANE, "isolate": BALANCER, "kill-hung-workers": None,
+    "pause-rollout": CONTROL_PLANE, "restart": None, "restore": BALANCER, "rollback-config": CONTROL_PLANE,
+    "rollback-release": CONTROL_PLANE, "rollback-script": CONTROL_PLANE,
+}
+
+
+def _toolkit_action(value: str) -> str:
+    if value not in TOOLKIT_ACTIONS:
+        match = closest(value, TOOLKIT_ACTIONS)
+        hint = f"; did you mean {match!r}?" if match else ""
+        raise ValueError(f"unknown action {value!r}; actions: {', '.join(TOOLKIT_ACTIONS)}{hint}")
+    return value
+
+
+ActionName = Annotated[str, StringConstraints(min_length=1), AfterValidator(_toolkit_action)]
 Person = Text
 Version = Annotated[str, StringConstraints(min_length=1), AfterValidator(_version)]
 MAX_SECONDS = 7 * 24 * 3600  # no drill schedule, target or window is longer than a week

@@ -28,7 +28,7 @@ from harness.spec_base import (
 )
 from harness.spec_injects import InjectRule, Stakeholder, inject_issues
 from harness.spec_scenario import Scenario
-from harness.spec_steps import ResponderStep, Role
+from harness.spec_steps import Act, ResponderStep, Role
 
 
 class ShopMix(SpecModel):
@@ -122,6 +122,12 @@ class Webhook(SpecModel):
         if parts.hostname not in LOOPBACK_HOSTS:
             raise ValueError(f"{parts.hostname!r}: pages go to loopback only ({', '.join(LOOPBACK_HOSTS)}); "
                              "run a relay there to reach a chat service")
+        try:
+            port = parts.port  # urllib refuses a port out of range or not a number only when asked
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise ValueError(f"{url!r}: the port must be a number from 1 to 65535")
         return url
 
 
@@ -173,7 +179,12 @@ class Drill(SpecModel):
     @field_validator("runs_dir")
     @classmethod
     def _relative_to_drill(cls, value: Path, info: ValidationInfo) -> Path:
-        return resolve_path(value, info, must_exist=False)
+        resolved = resolve_path(value, info, must_exist=False)
+        existing = next((p for p in (resolved, *resolved.parents) if p.exists()), None)
+        if existing is not None and not existing.is_dir():  # mkdir would fail as the run starts
+            what = "is" if existing == resolved else f"is inside {existing}, which is"
+            raise ValueError(f"{resolved} {what} not a directory: runs go in a directory (made if missing)")
+        return resolved
 
     @model_validator(mode="after")
     def _consistent(self) -> Drill:
@@ -211,9 +222,26 @@ class Drill(SpecModel):
             where = ("max_duration_s",) if self.max_duration_s is not None else ("scenario",)
             issues.append((where, f"{self.duration_limit_s:g} s is longer than a drill may last "
                                   f"({MAX_DRILL_DURATION_S:g} s, {MAX_DRILL_DURATION_S // 3600} h)"))
+        issues += self._late_fault_issues()
         if self.load.ramp_s is not None and self.baseline_s <= self.load.ramp_s:
             issues.append((("baseline_s",), f"must be longer than the load's ramp (load.ramp_s: {self.load.ramp_s:g}): "
                                             "the steady state is checked after the ramp"))
+        return issues
+
+    def _late_fault_issues(self) -> list[Issue]:
+        """Faults the schedule would bring after the drill has stopped: they would never come."""
+        latest_inject_s = self.baseline_s + (self.surprise_window_s[1] if self.surprise_window_s is not None
+                                             else self.inject_after_s or 0.0)
+        where = ("max_duration_s",) if self.max_duration_s is not None else ("scenario",)
+        limit = "max_duration_s" if self.max_duration_s is not None else "the scenario's safety.max_duration_s"
+        issues: list[Issue] = []
+        for i, fault in enumerate(self.scenario.faults):
+            comes_s = latest_inject_s + fault.at_s * self.pace  # the pace stretches fault offsets
+            if not fault.hold and comes_s >= self.duration_limit_s:
+                paced = f" x pace {self.pace:g}" if self.pace != 1.0 else ""
+                issues.append((where, f"the scenario's faults[{i}] ({fault.type}) comes {comes_s:g} s into the drill "
+                                      f"(baseline_s, the injection delay, at_s {fault.at_s:g}{paced}), but the drill "
+                                      f"stops at {self.duration_limit_s:g} s ({limit}): it would never be injected"))
         return issues
 
     def _responder_issues(self) -> list[Issue]:
@@ -226,4 +254,6 @@ class Drill(SpecModel):
                        for field, who in step.named_people() if who not in members]
             issues += [(("responder", i, step.step, *where), f"{node!r} {not_node}")
                        for where, node in step.named_nodes() if node not in nodes]
+            if isinstance(step, Act) and (cannot := self.scenario.stack.cannot_run(step.action)):
+                issues.append((("responder", i, step.step, "action"), cannot))
         return issues

@@ -15,7 +15,9 @@ from harness.errors import shown
 from harness.proxy.toxics import REGISTRY, ValidatedToxic, wire_fields
 from harness.proxy.wire import INT_BOUND, MAX_TTL_S
 from harness.spec_base import (
+    CONTROL_PLANE,
     DEFAULT_COMPOSE_FILE,
+    TOOLKIT_ACTIONS,
     ActionName,
     Fraction,
     Issue,
@@ -329,6 +331,14 @@ class Stack(SpecModel):
     def _relative_to_scenario(cls, value: Path, info: ValidationInfo) -> Path:
         return resolve_path(value, info)
 
+    def cannot_run(self, action: str) -> str | None:
+        """Why the toolkit's `action` cannot work on this stack (None: it can)."""
+        role = TOOLKIT_ACTIONS.get(action)
+        if role is None or getattr(self, role) is not None:
+            return None
+        api = "control-plane" if role == CONTROL_PLANE else "lb admin"
+        return f"{action!r} works through the sample shop's {api} API, and stack.{role} is null"
+
 
 # ---- the scenario ------------------------------------------------------------------------
 
@@ -361,6 +371,9 @@ class Scenario(SpecModel):
             issues += [(("faults", i, "type"), f"a rollout {needs}")
                        for i, f in enumerate(self.faults) if isinstance(f, RolloutFault)]
             issues += [(("changes", i), f"a decoy change {needs}") for i in range(len(self.changes))]
+        lists = {"fixes": self.truth.fixes, "masks": self.truth.masks, "worsens": self.truth.worsens}
+        issues += [(("truth", section, i), message) for section, actions in lists.items()
+                   for i, action in enumerate(actions) if (message := self.stack.cannot_run(action))]
         return issues
 
     def _node_issues(self) -> list[Issue]:

@@ -15,14 +15,14 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, merge_attrib
+from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
 
@@ -33,6 +33,7 @@ FieldPath = tuple[PathItem, ...]
 Position = tuple[int, int]  # 0-based (line, column), as ruamel keeps them
 MAX_BYTES = 2 << 20  # a drill, scenario or compose file is a few kilobytes
 MAX_VALUES = 100_000  # after aliases are expanded: a "billion laughs" file stops here
+MERGE_TAG = "tag:yaml.org,2002:merge"
 _NOT_REGULAR = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
                 stat.S_IFSOCK: "a socket"}
 
@@ -50,6 +51,23 @@ class _Refused(Exception):
         self.where = where
 
 
+class _MergeKeysKept(RoundTripConstructor):
+    """The round-trip constructor, also keeping where each mapping's merge key (`<<:`) is written:
+    ruamel keeps the mappings merged in but drops that line, which a problem in a merged key names."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.merge_keys: dict[int, Position] = {}  # id() of a mapping -> its `<<` key
+
+    # The round-trip signature, which ruamel's own RoundTripConstructor overrides its base with.
+    def construct_mapping(self, node: Any, maptyp: Any, deep: bool = False) -> Any:  # type: ignore[override]
+        merge = next((key.start_mark for key, _ in node.value if key.tag == MERGE_TAG), None)
+        constructed = super().construct_mapping(node, maptyp, deep=deep)  # removes the `<<` key from `node`
+        if merge is not None:
+            self.merge_keys[id(maptyp)] = (merge.line, merge.column)
+        return constructed
+
+
 @dataclass(frozen=True)
 class YamlSource:
     """A loaded YAML file: plain data for validation, the node tree for locations."""
@@ -57,22 +75,38 @@ class YamlSource:
     path: Path
     data: Any
     _tree: Any
+    _merge_keys: Mapping[int, Position] = field(default_factory=dict)  # see _MergeKeysKept
 
     def locate(self, where: Sequence[PathItem]) -> tuple[int | None, int | None]:
         """1-based (line, column) of the deepest node of `where` that exists in the file."""
-        node = self._tree
-        line, col = _own_position(node)
-        for item in where:
-            position = _child_position(node, item)
-            if position is None:
-                break
-            line, col = position
-            node = node[item]
+        line, col, _ = self._trace(where)
         return line, col
 
     def problem(self, where: Sequence[PathItem], message: str) -> Problem:
-        line, col = self.locate(where)
-        return Problem(str(self.path), line, col, dotted(where), message)
+        line, col, merge = self._trace(where)
+        return Problem(str(self.path), line, col, dotted(where), f"{message} {merge}" if merge else message)
+
+    def _trace(self, where: Sequence[PathItem]) -> tuple[int | None, int | None, str]:
+        """`locate`, and the first merge on the way, if any: a key merged in (`<<: *anchor`) is
+        located where the anchored mapping writes it, shared by every mapping merging it, so
+        which of them is meant is said: `(merged into services.api from line 21)`."""
+        node = self._tree
+        line, col = _own_position(node)
+        merge = ""
+        for depth, item in enumerate(where):
+            position = _child_position(node, item)
+            if position is None:
+                break
+            if not merge and _is_merged(node, item):
+                merge = self._merge_note(where[:depth], node)
+            line, col = position
+            node = node[item]
+        return line, col, merge
+
+    def _merge_note(self, where: Sequence[PathItem], mapping: CommentedMap) -> str:
+        into = dotted(where) or "the top level"
+        merge_key = self._merge_keys.get(id(mapping))
+        return f"(merged into {into} from line {merge_key[0] + 1})" if merge_key else f"(merged into {into})"
 
 
 # How pydantic names the members of a union in error locations (`float`, `list[str]`,
@@ -141,7 +175,7 @@ def load_yaml(path: str | Path, error_type: type[InputError] = InputError) -> Ya
     path = Path(path)
     try:
         text = read_text(path)
-        tree = _parse(text)
+        tree, merge_keys = _parse(text)
         data = to_plain(tree, [MAX_VALUES])
     except _Refused as exc:
         line, col = (exc.position[0] + 1, exc.position[1] + 1) if exc.position else (None, None)
@@ -151,7 +185,7 @@ def load_yaml(path: str | Path, error_type: type[InputError] = InputError) -> Ya
                                   "are expanded: refused")]) from None
     except RecursionError:
         raise error_type([Problem(str(path), None, None, "", "nested too deeply")]) from None
-    return YamlSource(path=path, data=data, _tree=tree)
+    return YamlSource(path=path, data=data, _tree=tree, _merge_keys=merge_keys)
 
 
 def read_text(path: Path) -> str:
@@ -180,9 +214,12 @@ def read_text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
 
 
-def _parse(text: str) -> Any:
+def _parse(text: str) -> tuple[Any, dict[int, Position]]:
+    """The round-trip tree of `text`, and where its merge keys are (see _MergeKeysKept)."""
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _MergeKeysKept
     try:
-        return YAML(typ="rt").load(text)
+        return yaml.load(text), yaml.constructor.merge_keys
     except DuplicateKeyError as exc:
         raise _Refused(_marked_message(exc), _mark(exc), _duplicate_key_path(text, exc)) from None
     except MarkedYAMLError as exc:
@@ -262,7 +299,7 @@ def _walk(tree: Any) -> Iterator[tuple[FieldPath, Any, Position | None]]:
             own = (node.lc.line, node.lc.col)
             yield where, node, own
             if isinstance(node, CommentedMap):
-                children = [(key, _at(node.lc.data.get(key), 2)) for key in node]
+                children = [(key, _at(_key_positions(node).get(key), 2)) for key in node]
             else:
                 children = [(index, _at(node.lc.data.get(index), 0)) for index in range(len(node))]
             stack.extend(((*where, key), node[key], at) for key, at in reversed(children)
@@ -308,9 +345,8 @@ def _own_position(node: Any) -> tuple[int | None, int | None]:
 def _child_position(node: Any, item: PathItem) -> tuple[int, int] | None:
     try:
         if isinstance(node, CommentedMap) and item in node:
-            # Keys pulled in by a merge (`<<: *anchor`) have no position in this map.
-            position = node.lc.data.get(item)
-            if position is None:
+            position = _key_positions(_written_in(node, item)).get(item)
+            if position is None:  # not found through its merges: the mapping is the closest place
                 return _own_position(node)  # type: ignore[return-value]
             return position[0] + 1, position[1] + 1
         if isinstance(node, CommentedSeq) and isinstance(item, int) and 0 <= item < len(node):
@@ -319,3 +355,24 @@ def _child_position(node: Any, item: PathItem) -> tuple[int, int] | None:
     except (KeyError, TypeError):
         return None
     return None
+
+
+def _key_positions(mapping: CommentedMap) -> dict[Any, list[int]]:
+    """Where each of the mapping's own keys is written (none of the keys merged into it)."""
+    return mapping.lc.data or {}  # ruamel leaves it None for a mapping without keys of its own
+
+
+def _is_merged(node: Any, item: PathItem) -> bool:
+    """Whether `item` is a key `node` has from a merge (`<<: *anchor`), not one of its own."""
+    return isinstance(node, CommentedMap) and item in node and item not in _key_positions(node)
+
+
+def _written_in(mapping: CommentedMap, key: PathItem) -> CommentedMap:
+    """The mapping whose text holds `key` of `mapping`: itself, or the anchored mapping merged
+    into it (through nested merges too) that gives the key its value; as YAML says, of a list
+    of merged mappings (`<<: [*a, *b]`) the first holding the key wins."""
+    seen: set[int] = set()
+    while key not in _key_positions(mapping) and id(mapping) not in seen:
+        seen.add(id(mapping))
+        mapping = next((merged for merged in getattr(mapping, merge_attrib, ()) if key in merged), mapping)
+    return mapping

@@ -9,6 +9,7 @@ import pytest
 
 from harness.errors import ComposeError
 from harness.stack import load_compose
+from harness.stack.compose_model import PortBinding, parse_port
 from harness.stack.factory import SHOP_COMPOSE
 from harness.stack.interpolate import InterpolationError, interpolate
 
@@ -173,3 +174,124 @@ def test_a_dependency_chain_deeper_than_the_stack_is_walked(tmp_path: Path) -> N
     [problem] = problems_of(path)
     cycle = " -> ".join(f"s{i}" for i in (*range(length + 1), 0))
     assert problem == f"{path}:4:5: services.s0.depends_on: dependency cycle: {cycle}"
+
+
+# ---- host ports published twice: refused when validated, as the run would see them ------------
+
+PER_RUN = "${API_PORT} (one port per run)"
+TWO_SERVICES = 'services:\n  api:\n    command: [x]\n    ports: [{api}]\n  web:\n    command: [y]\n    ports: [{web}]\n'
+
+
+@pytest.mark.parametrize(("api", "web", "port"), [
+    ('"127.0.0.1:${API_PORT:-19110}:19110"', '"127.0.0.1:${API_PORT:-19110}:19110"', PER_RUN),
+    ('"127.0.0.1:${API_PORT:-19110}:19110"', '{published: "${API_PORT}", target: 80}', PER_RUN),
+    ('"127.0.0.1:19110:19110"', "19110", "19110"),
+    ('"127.0.0.1:8053:53/udp"', '{target: 53, published: 8053, protocol: udp}', "8053/udp"),
+])
+def test_a_host_port_published_twice_is_refused_at_the_second(tmp_path: Path, api: str, web: str, port: str) -> None:
+    path = write(tmp_path, TWO_SERVICES.format(api=api, web=web))
+    expected = [f"{path}:7:13: services.web.ports[0]: host port {port} is already published by service 'api' at line 4"]
+    assert problems_of(path) == expected
+    with pytest.raises(ComposeError) as caught:  # the run refuses it too, with its ports allocated
+        load_compose(path)
+    assert [str(problem) for problem in caught.value.problems] == expected
+
+
+@pytest.mark.parametrize(("api", "web"), [
+    ('"127.0.0.1:${API_PORT:-19110}:19110"', '"127.0.0.1:${WEB_PORT:-19110}:19110"'),  # one port each per run
+    ('"127.0.0.1:${API_PORT:-19110}:19110"', '"127.0.0.1:19110:19110"'),  # allocation avoids 19110
+    ('"127.0.0.1:19110:19110"', '"127.0.0.1:19111:19110"'),
+    ('"127.0.0.1:8053:53/udp"', '"127.0.0.1:8053:53"'),  # tcp and udp sockets are apart
+])
+def test_ports_that_differ_at_run_time_are_accepted(tmp_path: Path, api: str, web: str) -> None:
+    project = load_compose(write(tmp_path, TWO_SERVICES.format(api=api, web=web)))
+    assert project.services["api"].ports[0] != project.services["web"].ports[0]
+
+
+def test_a_port_published_twice_by_one_service_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, 'services:\n  api:\n    command: [x]\n    ports:\n      - "127.0.0.1:${API_PORT:-1}:80"\n'
+                           '      - "127.0.0.1:${API_PORT:-1}:81"\n')
+    assert problems_of(path) == [f"{path}:6:9: services.api.ports[1]: host port ${{API_PORT}} (one port per run) is "
+                                 "already published by service 'api' at line 5"]
+
+
+def test_variables_the_caller_sets_are_the_numbers_given(tmp_path: Path) -> None:
+    path = write(tmp_path, TWO_SERVICES.format(api='"127.0.0.1:${API_PORT}:80"', web='"127.0.0.1:${WEB_PORT}:80"'))
+    assert load_compose(path, {"API_PORT": "18555"}).services["api"].port == 18555
+    with pytest.raises(ComposeError) as caught:
+        load_compose(path, {"API_PORT": "18555", "WEB_PORT": "18555"})
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:7:13: services.web.ports[0]: host port 18555 is already published by service 'api' at line 4"]
+
+
+def test_allocation_never_hands_out_a_port_the_file_publishes_as_a_number(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    fixed = 20_000 + 4_321
+    draws = iter([fixed, fixed + 1])  # the first draw is the literal port: free now, bound once web starts
+
+    class Drawn:
+        def randint(self, low: int, high: int) -> int:
+            return next(draws)
+
+    monkeypatch.setattr("harness.stack.ports._rng", Drawn())
+    monkeypatch.setattr("harness.stack.ports.candidate_range", lambda: (20_000, 30_000))
+    path = write(tmp_path, TWO_SERVICES.format(api='"127.0.0.1:${API_PORT:-19110}:80"', web=f'"127.0.0.1:{fixed}:80"'))
+    project = load_compose(path)
+    assert project.services["api"].port == fixed + 1
+    assert project.services["web"].port == fixed
+
+
+def test_ports_merged_into_two_services_are_refused_where_the_anchor_writes_them(tmp_path: Path) -> None:
+    path = write(tmp_path, 'x-base: &base\n  command: [x]\n  ports: ["127.0.0.1:${APP_PORT:-1}:80"]\n'
+                           'services:\n  a:\n    <<: *base\n  b:\n    <<: *base\n')
+    assert problems_of(path) == [f"{path}:3:11: services.b.ports[0]: host port ${{APP_PORT}} (one port per run) is "
+                                 "already published by service 'a' at line 3 (merged into services.b from line 8)"]
+
+
+# ---- keys merged in (`<<: *anchor`): located where the anchor writes them ------------------------
+
+ANCHORED = """\
+x-base: &base
+  command: [x]
+  stop_grace_period: 2s
+services:
+  a:
+    <<: *base
+  b:
+    image: shop
+    <<: *base
+"""
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("  stop_grace_period: 2s\n", "  stop_grace_perod: 2s\n",
+     ["3:3: services.a.stop_grace_perod: unknown key (merged into services.a from line 6)",
+      "3:3: services.b.stop_grace_perod: unknown key (merged into services.b from line 9)"]),
+    ("  stop_grace_period: 2s\n", "  stop_grace_period: forever\n",
+     ["3:3: services.a.stop_grace_period: 'forever' is not a duration (like '2s', '100ms', '1m30s') "
+      "(merged into services.a from line 6)",
+      "3:3: services.b.stop_grace_period: 'forever' is not a duration (like '2s', '100ms', '1m30s') "
+      "(merged into services.b from line 9)"]),
+    ("  stop_grace_period: 2s\n", "  ulimits: {nofile: {soft: 100, hard: 10}}\n",
+     ["3:13: services.a.ulimits.nofile: the soft limit 100 is above the hard limit 10 "
+      "(merged into services.a from line 6)",
+      "3:13: services.b.ulimits.nofile: the soft limit 100 is above the hard limit 10 "
+      "(merged into services.b from line 9)"]),
+    # A key of the service's own, overriding a merged one: at its own line, no merge to name.
+    ("    <<: *base\n  b:", "    <<: *base\n    stop_grace_period: forever\n  b:",
+     ["7:5: services.a.stop_grace_period: 'forever' is not a duration (like '2s', '100ms', '1m30s')"]),
+])
+def test_a_merged_key_is_located_in_the_anchor(tmp_path: Path, old: str, new: str, expected: list[str]) -> None:
+    path = write(tmp_path, ANCHORED.replace(old, new))
+    assert problems_of(path) == [f"{path}:{problem}" for problem in expected]
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("8080:80", PortBinding(None, 8080, 80, "tcp")),  # HOST:CONTAINER, the most common short form
+    ("8080:80/udp", PortBinding(None, 8080, 80, "udp")),
+    ("127.0.0.1:8080:80", PortBinding("127.0.0.1", 8080, 80, "tcp")),
+    ("[::1]:8080:80", PortBinding("::1", 8080, 80, "tcp")),
+    ("9000", PortBinding(None, 9000, 9000, "tcp")),
+])
+def test_short_port_forms_read_as_compose_reads_them(written: str, expected: PortBinding) -> None:
+    assert parse_port(written) == expected

@@ -31,6 +31,9 @@ LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(9))
 LB = 'services:\n  lb:\n    command: ["true"]\n'  # one good service; a case appends its keys to it
 STACK = "kind: scenario\nstack: {compose_file: compose.yml}"  # line 7 of a scenario given a compose file
+# A service with no key of its own: all merged from an anchor (lines 2-3), at line 6.
+ANCHORED = 'x-base: &base\n  command: ["true"]\n  stop_grace_period: 2s\nservices:\n  lb:\n    <<: *base\n'
+LB_PORT = '"127.0.0.1:${LB_PORT:-19110}:80"'
 
 
 def drill_with(old: str, new: str) -> str:
@@ -83,7 +86,8 @@ CORPUS = [
      "scenario.yaml:7:1: stack.nodes[1]: 'web-2' is not a service of this compose file"),
     ("role-at-its-line", None,
      GOOD_SCENARIO.replace("kind: scenario", "kind: scenario\nstack:\n  compose_file: compose.yml\n"
-                           "  control_plane: null\n  nodes: [web-1, web-2, web-3]"),
+                           "  control_plane: null\n  nodes: [web-1, web-2, web-3]")
+     .replace("fixes: [flag-on]", "fixes: []"),  # flag-on needs the control plane
      LB + '  web-1:\n    command: ["true"]\n  web-3:\n    command: ["true"]\n',
      "scenario.yaml:10:18: stack.nodes[1]: 'web-2' is not a service of this compose file"),
     # Compose values that threw tracebacks while loading.
@@ -152,6 +156,41 @@ CORPUS = [
      "drill.yaml:5:15: load.users: an integer of more than 4300 digits: refused"),
     ("duplicate-key", drill_with("", "") + "name: again\n", None, None,
      'drill.yaml:9:1: name: while constructing a mapping found duplicate key "name"'),
+    ("5000-digit-integer-after-a-merge", drill_with("", "") + "x-a: &a {b: 1}\nx-c:\n  <<: *a\nx-d: " + "1" * 5000,
+     None, None, "drill.yaml:12:6: x-d: an integer of more than 4300 digits: refused"),  # was an AttributeError
+    # A host port published twice: validate passed it, the second service failed to bind it at run time.
+    # A `*_PORT` variable is one port per run (whatever its default), a number is itself.
+    ("compose-port-variable-published-twice", None, None,
+     LB + f'    ports: [{LB_PORT}]\n  web:\n    command: ["true"]\n    ports: [{LB_PORT}]\n',
+     "compose.yml:7:13: services.web.ports[0]: host port ${LB_PORT} (one port per run) is already published by "
+     "service 'lb' at line 4"),
+    ("compose-port-number-published-twice", None, None,
+     LB + '    ports: ["127.0.0.1:19110:80"]\n  web:\n    command: ["true"]\n    ports: [19110]\n',
+     "compose.yml:7:13: services.web.ports[0]: host port 19110 is already published by service 'lb' at line 4"),
+    ("compose-port-published-twice-by-a-service", None, None, LB + f"    ports: [{LB_PORT}, {LB_PORT}]\n",
+     "compose.yml:4:47: services.lb.ports[1]: host port ${LB_PORT} (one port per run) is already published by "
+     "service 'lb' at line 4"),
+    # Keys merged in (`<<: *anchor`): at the anchor's line (were at the merge's, or a traceback), the merge named.
+    ("compose-unknown-key-in-an-anchor", None, None, ANCHORED.replace("stop_grace_period", "stop_grace_perod"),
+     "compose.yml:3:3: services.lb.stop_grace_perod: unknown key (merged into services.lb from line 6)"),
+    ("compose-bad-value-in-an-anchor", None, None, ANCHORED.replace("2s", "forever"),
+     "compose.yml:3:3: services.lb.stop_grace_period: 'forever' is not a duration (like '2s', '100ms', '1m30s') "
+     "(merged into services.lb from line 6)"),
+    ("compose-bad-value-overriding-a-merged-one", None, None, ANCHORED + "    stop_grace_period: forever\n",
+     "compose.yml:7:5: services.lb.stop_grace_period: 'forever' is not a duration"),
+    ("compose-port-merged-into-two-services", None, None,
+     ANCHORED.replace("  stop", f"  ports: [{LB_PORT}]\n  stop") + "  web:\n    <<: *base\n",
+     "compose.yml:3:11: services.web.ports[0]: host port ${LB_PORT} (one port per run) is already published by "
+     "service 'lb' at line 3 (merged into services.web from line 9)"),
+    ("scenario-bad-value-in-an-anchor", None,
+     fault("  - &down\n    type: link_down\n    proxy: inventory\n    ttl_s: 1\n  - <<: *down\n    at_s: 5\n"), None,
+     "scenario.yaml:16:5: faults[1].ttl_s: Input should be greater than or equal to 6, got 1 "
+     "(merged into faults[1] from line 17)"),
+    ("drill-unknown-key-in-an-anchor",
+     drill_with("", "") + "responder:\n  - wait_for: &wait {event: alert, timeout_s: 30, tmeout_s: 5}\n"
+                          "  - ack: {by: alice}\n  - wait_for: {<<: *wait, event: restored}\n", None, None,
+     "drill.yaml:10:51: responder[2].wait_for.tmeout_s: unknown key; did you mean 'timeout_s'? "
+     "(merged into responder[2].wait_for from line 12)"),
 ]
 
 

@@ -154,6 +154,15 @@ class ControlServer:
         os.replace(temporary, self.run_dir / CONTROL_FILE)  # readers never see half a file
 
 
+def check_listen(host: str) -> None:
+    """ControlServerError unless the control API could listen on `host` (on a port the OS picks):
+    a run checks this before its stack comes up, so a bad `--listen` costs nothing."""
+    try:
+        _listen(host, 0).close()
+    except ControlServerError as exc:
+        raise ControlServerError(f"the control API cannot listen on {host}: {exc.__cause__ or exc}") from None
+
+
 def _listen(host: str, port: int) -> socket.socket:
     try:
         family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)[0][0]

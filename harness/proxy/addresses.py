@@ -48,6 +48,12 @@ def format_sockname(sockname: tuple[object, ...]) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def listen_error_address(address: HostPort, sockaddr: tuple[str, int]) -> str:
+    """The address Go's net.Listen names when the bind fails: the resolved one it tried
+    (`localhost:80` is `127.0.0.1:80`), or `:PORT` for an empty host."""
+    return f":{address.port}" if not address.host else format_sockname(sockaddr)
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True

@@ -20,6 +20,7 @@ log = logging.getLogger("harness.proxy")
 
 API_VERSION = "2.12.0"  # the Toxiproxy release whose API this one mirrors
 JSON = "application/json"
+TEXT = "text/plain; charset=utf-8"  # the label Go's http.Error puts on whatever it writes
 
 Params = dict[str, str]
 Endpoint = Callable[["ToxiproxyApi", Request, Params], Awaitable[Response]]
@@ -29,9 +30,22 @@ def json_response(value: Any, status: int = HTTPStatus.OK) -> Response:
     return Response(status, wire.dumps(value), JSON)
 
 
-def error_response(error: ApiError, **extra: Any) -> Response:
-    # Go's http.Error ends the body with a newline.
-    return Response(error.status, wire.dumps({"error": error.message, "status": error.status, **extra}) + b"\n", JSON)
+def http_error(status: int, body: bytes) -> Response:
+    """Go's http.Error: text/plain whatever the body, nosniff, and a newline after the body."""
+    return Response(status, body + b"\n", TEXT, {"X-Content-Type-Options": "nosniff"})
+
+
+def error_response(error: ApiError) -> Response:
+    """Toxiproxy's apiError: the JSON {"error", "status"}, written with http.Error (so labelled text/plain)."""
+    return http_error(error.status, wire.dumps({"error": error.message, "status": error.status}))
+
+
+def populate_response(status: int, proxies: list[Proxy], error: ApiError | None = None) -> Response:
+    """Toxiproxy's Populate writes its own JSON, errors included (application/json, no newline): the
+    error's fields, if any, then `proxies`, null when none was created (Go's nil slice)."""
+    body: wire.JsonObject = {} if error is None else {"error": error.message, "status": error.status}
+    body["proxies"] = [render_proxy(proxy) for proxy in proxies] or None
+    return json_response(body, status)
 
 
 def render_proxy(proxy: Proxy) -> wire.JsonObject:
@@ -53,14 +67,14 @@ class ToxiproxyApi:
     async def __call__(self, request: Request) -> Response:
         route = match(request.path)
         if route is None:
-            return Response(404, b"404 page not found\n", "text/plain; charset=utf-8")
+            return http_error(404, b"404 page not found")
         endpoints, params = route
         endpoint = endpoints.get(request.method)
         if endpoint is None:
             return Response(405)  # gorilla/mux: a known path with another method
         if request.headers.get("user-agent", "").startswith("Mozilla/"):
             # Toxiproxy refuses browsers, so a web page cannot drive it (cross-site requests).
-            return Response(403, b"User agent not allowed\n", "text/plain; charset=utf-8")
+            return http_error(403, b"User agent not allowed")
         try:
             return await endpoint(self, request, params)
         except ApiError as exc:
@@ -81,10 +95,10 @@ class ToxiproxyApi:
         try:
             proxies = await self.collection.populate(entries_from_json(wire.parse_body(request.body)))
         except PopulateError as exc:
-            return error_response(exc, proxies=[render_proxy(proxy) for proxy in exc.proxies])
+            return populate_response(exc.status, exc.proxies, exc)
         except ApiError as exc:
-            return error_response(exc, proxies=[])
-        return json_response({"proxies": [render_proxy(proxy) for proxy in proxies]}, HTTPStatus.CREATED)
+            return populate_response(exc.status, [], exc)
+        return populate_response(HTTPStatus.CREATED, proxies)
 
     async def proxy_show(self, request: Request, params: Params) -> Response:
         return json_response(render_proxy(self.collection.get(params["proxy"])))

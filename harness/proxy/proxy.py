@@ -15,7 +15,14 @@ import random
 import socket
 from dataclasses import dataclass
 
-from harness.proxy.addresses import AddressError, HostPort, format_sockname, is_loopback, resolve
+from harness.proxy.addresses import (
+    AddressError,
+    HostPort,
+    format_sockname,
+    is_loopback,
+    listen_error_address,
+    resolve,
+)
 from harness.proxy.connection import Connection
 from harness.proxy.dataplane import DataPlane
 from harness.proxy.errors import ApiError, bad_request_body, listen_failed
@@ -94,7 +101,8 @@ class Proxy:
             listener.listen(socket.SOMAXCONN)
         except OSError as exc:
             listener.close()
-            raise listen_failed(self.listen, (exc.strerror or str(exc)).lower()) from exc
+            address = listen_error_address(HostPort.parse(self.listen), sockaddr)
+            raise listen_failed(address, (exc.strerror or str(exc)).lower()) from exc
         listener.setblocking(False)
         self._listener = listener
         self.listen = format_sockname(listener.getsockname())

@@ -161,7 +161,16 @@ def decode_attributes(toxic_type: str, base: Any, raw: Any) -> Any:
 def render_proxy(
     name: str, listen: str, upstream: str, enabled: bool, toxics: list[JsonObject], ttl_s_left: float | None
 ) -> JsonObject:
-    rendered: JsonObject = {"name": name, "listen": listen, "upstream": upstream, "enabled": enabled, "toxics": toxics}
+    """Go's field order. `Logger` is Toxiproxy's too: its Proxy struct exports `Logger *zerolog.Logger`
+    without a json tag, and a zerolog.Logger, having no exported fields, marshals as `{}`."""
+    rendered: JsonObject = {
+        "name": name,
+        "listen": listen,
+        "upstream": upstream,
+        "enabled": enabled,
+        "Logger": {},
+        "toxics": toxics,
+    }
     if ttl_s_left is not None:
         rendered["ttl_s_left"] = round(ttl_s_left, 3)
     return rendered

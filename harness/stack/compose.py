@@ -1,7 +1,8 @@
 """Load a compose file into a ComposeProject, refusing it whole when anything is wrong.
 
 Every `*_PORT` variable the file refers to is given a free loopback port for this run
-(unless the caller sets it), so two runs of the same file never collide.
+(unless the caller sets it), so two runs of the same file never collide; two services of one
+run publishing the same host port are refused (see compose_ports for what "same" means).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from harness.stack.compose_model import (
     RawService,
     Service,
 )
+from harness.stack.compose_ports import fixed_ports, port_clashes, publications
 from harness.stack.interpolate import InterpolationError, interpolate, variables_in
 from harness.stack.ports import allocate_ports
 from harness.yamlsrc import FieldPath, YamlSource, load_yaml, path_in, said
@@ -53,9 +55,11 @@ def load_compose(
         raise ComposeError([source.problem((), "a compose file is a mapping with a `services` key")])
     variables = dict(os.environ if environ is None else environ)
     variables.update(overrides or {})
+    per_run = sorted(port_variables(source) - set(overrides or {}))  # what a run allocates, validated or not
+    published = publications(source.data, variables, per_run)
     if allocate:
-        wanted = sorted(port_variables(source) - set(overrides or {}))
-        variables.update({name: str(port) for name, port in allocate_ports(wanted).items()})
+        allocated = allocate_ports(per_run, avoid=fixed_ports(published))
+        variables.update({name: str(port) for name, port in allocated.items()})
     try:
         data = interpolate(source.data, variables)
     except InterpolationError as exc:
@@ -64,6 +68,7 @@ def load_compose(
     problems = [source.problem((key,), "unknown top-level key")
                 for key in data if key not in COMPOSE_TOP_KEYS and not str(key).startswith("x-")]
     problems += _check_services(source, data.get("services"))
+    problems += port_clashes(source, published)
     try:
         raw = RawProject.model_validate(data)
     except ValidationError as exc:

@@ -115,7 +115,7 @@ def _loopback_ip(value: object) -> str | None:
     return str(address)
 
 
-def _parse_port(value: Any) -> PortBinding:
+def parse_port(value: Any) -> PortBinding:
     if isinstance(value, dict):
         unknown = set(value) - {"target", "published", "host_ip", "protocol", "mode", "name", "app_protocol"}
         if unknown:
@@ -131,9 +131,12 @@ def _parse_port(value: Any) -> PortBinding:
     match = _PORT_SHORT.match(str(value))
     if match is None:
         raise ValueError(f"{value!r} is not a port mapping like '127.0.0.1:8080:80'")
+    ip, published_text = match["ip"], match["published"]
+    if ip is not None and published_text is None and _DIGITS.fullmatch(ip):  # "8080:80" is HOST:CONTAINER
+        ip, published_text = None, ip
     target = _port_number(match["target"], "target")
-    published = _port_number(match["published"], "published") if match["published"] else target
-    return PortBinding(_loopback_ip(match["ip"]), published, target, match["proto"] or "tcp")
+    published = _port_number(published_text, "published") if published_text else target
+    return PortBinding(_loopback_ip(ip), published, target, match["proto"] or "tcp")
 
 
 def _parse_command(value: Any) -> tuple[str, ...]:
@@ -195,7 +198,7 @@ def _by_shape(mapping: str, sequence: str, scalar: str) -> Discriminator:
 
 Duration = Annotated[float, BeforeValidator(parse_duration_s)]
 Command = Annotated[tuple[str, ...], PlainValidator(_parse_command)]
-Port = Annotated[PortBinding, PlainValidator(_parse_port)]
+Port = Annotated[PortBinding, PlainValidator(parse_port)]
 Environment = Annotated[dict[str, str], PlainValidator(_parse_environment)]
 Rlimit = Annotated[int, Field(strict=True, ge=-1, le=MAX_RLIMIT)]  # -1: unlimited
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from harness.builtin import builtin_dir
-from harness.errors import StackError
+from harness.errors import GamedrillError, RunNotStarted, StackError
+from harness.rundir import discard_run_dir
 from harness.stack.base import StackBackend
 from harness.stack.compose import load_compose
 from harness.stack.compose_model import ComposeProject
 from harness.stack.local import LocalBackend
+from harness.stack.ports import release_ports
+
+log = logging.getLogger(__name__)
 
 SHOP_COMPOSE = builtin_dir("compose") / "shop.yml"  # the sample shop, in a clone or installed
 
@@ -61,3 +66,27 @@ def open_backend(compose_path: Path, workdir: Path, run_id: str, backend: str = 
                  overrides: Mapping[str, str] | None = None) -> StackBackend:
     """Parse the compose file (nothing starts if it is bad) and return an idle backend."""
     return backend_for(load_compose(compose_path, overrides), workdir, run_id, backend)
+
+
+def up_or_discard(stack: StackBackend, workdir: Path, timeout_s: float = 30.0) -> None:
+    """Bring up the stack of a fresh run directory `workdir` (no journal: a smoke check, a test
+    fixture), or leave nothing of it. A stack that does not come up has taken itself down; its
+    ports are released and `workdir` (its logs only) removed, since nothing happened, and
+    RunNotStarted names what failed (the backend's error carries the failing services' log
+    tails); a KeyboardInterrupt stays one. If it will not go down, everything stays, for
+    `gamedrill cleanup`, and the original error is raised."""
+    try:
+        stack.up(timeout_s=timeout_s)
+    except BaseException as exc:
+        try:
+            stack.down()  # again: an interrupt may have come just after up() returned
+        except Exception:
+            log.exception("the stack that did not come up would not go down either; %s is kept", workdir)
+            raise exc from None
+        release_ports(stack.project.allocated_ports())
+        discard_run_dir(workdir)
+        if not isinstance(exc, Exception):
+            raise
+        said = str(exc) if isinstance(exc, GamedrillError) else f"{type(exc).__name__}: {exc}"
+        raise RunNotStarted(f"the stack did not come up: {said}\n"
+                            f"run {stack.run_id} left nothing behind (no run directory)") from exc

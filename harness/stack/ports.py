@@ -21,7 +21,7 @@ import random
 import socket
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from harness.errors import StackError
@@ -37,12 +37,14 @@ _held_lock = threading.Lock()
 _rng = random.SystemRandom()
 
 
-def allocate_ports(names: Iterable[str], host: str = "127.0.0.1") -> dict[str, int]:
-    """A distinct free port per name, each reserved for this process until released."""
+def allocate_ports(names: Iterable[str], host: str = "127.0.0.1", avoid: Collection[int] = ()) -> dict[str, int]:
+    """A distinct free port per name, each reserved for this process until released; none of
+    `avoid` (ports the stack fixes for itself, free now but bound once it starts)."""
     ports: dict[str, int] = {}
+    avoided = frozenset(avoid)
     try:
         for name in names:
-            ports[name] = _reserve_one(host)
+            ports[name] = _reserve_one(host, avoided)
     except BaseException:
         release_ports(ports.values())
         raise
@@ -77,11 +79,13 @@ def candidate_range() -> tuple[int, int]:
     return low, high
 
 
-def _reserve_one(host: str) -> int:
+def _reserve_one(host: str, avoid: frozenset[int] = frozenset()) -> int:
     low, high = candidate_range()
     shared_dir(RESERVATIONS)
     for _ in range(TRIES_PER_PORT):
         port = _rng.randint(low, high)
+        if port in avoid:
+            continue
         with _held_lock:
             if port in _held:
                 continue

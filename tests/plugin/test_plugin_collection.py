@@ -87,7 +87,8 @@ def test_an_invalid_drill_lists_every_problem_with_its_field(project: pytest.Pyt
     result = project.runpytest("-q", "--collect-only")
 
     result.stdout.fnmatch_lines(
-        ["*drills/typos.yaml:*: responder[[]8[]].act.action: unknown action 'rollback-cnofig'; known: *"])
+        ["*drills/typos.yaml:*: responder[[]8[]].act.action: unknown action 'rollback-cnofig'; actions: *; "
+         "did you mean 'rollback-config'?"])
 
 
 @pytest.mark.parametrize(("args", "env", "message"), [
@@ -95,6 +96,7 @@ def test_an_invalid_drill_lists_every_problem_with_its_field(project: pytest.Pyt
     (["--gamedrill-time-compression=0.5"], {}, "--gamedrill-time-compression: expected a number >= 1*"),
     ([], {"GAMEDRILL_KEEP": "perhaps"}, "environment GAMEDRILL_KEEP: expected true or false, got 'perhaps'"),
     (["--gamedrill-stack-scope=forever"], {}, "--gamedrill-stack-scope: expected one of function, *"),
+    (["--gamedrill-history=mine"], {}, "--gamedrill-history: expected one of own, shared, got 'mine'"),
 ])
 def test_a_bad_setting_is_a_usage_error_naming_where_it_came_from(
         project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str],
@@ -133,6 +135,29 @@ def test_settings_precedence_is_marker_option_environment_ini(project: pytest.Py
     result = project.runpytest("--gamedrill-backend=local", "-q")
 
     result.assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(("ini", "args", "expected"), [
+    ("", [], "own"),
+    ('gamedrill_history = "shared"\n', [], "shared"),
+    ('gamedrill_history = "shared"\n', ["--gamedrill-history=own"], "own"),
+    ("", ["--gamedrill-history=shared"], "shared"),
+])
+def test_the_history_is_the_plugins_own_unless_told_to_share(
+        project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ini: str, args: list[str], expected: str) -> None:
+    monkeypatch.setenv("GAMEDRILL_HISTORY", "/elsewhere/history.sqlite")  # the shared file's name: never a setting
+    project.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "-p no:locust -p no:cacheprovider"\n' + ini)
+    project.makepyfile(test_history=f"""
+        from harness.pytest_settings import PYTEST_HISTORY_NAME
+
+        def test_history(gamedrill_settings, request):
+            runs = request.config.rootpath / "runs"
+            assert gamedrill_settings.history == {expected!r}
+            assert gamedrill_settings.history_for(runs) == (
+                None if {expected!r} == "shared" else runs / PYTEST_HISTORY_NAME)
+        """)
+
+    project.runpytest(*args, "-q").assert_outcomes(passed=1)
 
 
 def test_glob_matching_spans_directories_only_with_double_star(tmp_path: Path) -> None:

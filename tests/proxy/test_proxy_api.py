@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import http.client
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from proxyhelpers import Api, Servers, connect, host_port, receive_exactly
+from proxyhelpers import Api, Reply, Servers, connect, host_port, receive_exactly
 
 JSON = "application/json"
+GO_HTTP_ERROR = "text/plain; charset=utf-8"  # Go's http.Error relabels Toxiproxy's JSON errors
+FIELDS = ["name", "listen", "upstream", "enabled", "Logger", "toxics"]  # Go's Proxy struct, in its order
 
 
 def refused(address: tuple[str, int]) -> bool:
@@ -34,9 +38,16 @@ def test_create_show_list_delete_a_proxy(api: Api, servers: Servers) -> None:
     host, port = host_port(created["listen"])
     assert (host, created) == (
         "127.0.0.1",
-        {"name": "db", "listen": f"127.0.0.1:{port}", "upstream": servers.echo_address, "enabled": True, "toxics": []},
+        {
+            "name": "db",
+            "listen": f"127.0.0.1:{port}",
+            "upstream": servers.echo_address,
+            "enabled": True,
+            "Logger": {},
+            "toxics": [],
+        },
     )
-    assert port != 0 and list(created) == ["name", "listen", "upstream", "enabled", "toxics"]  # Go's field order
+    assert port != 0 and list(created) == FIELDS
     assert api.ok("GET", "/proxies/db") == created
     assert api.ok("GET", "/proxies") == {"db": created}
 
@@ -208,7 +219,7 @@ def test_populate_creates_keeps_and_replaces(api: Api, servers: Servers) -> None
 def test_populate_checks_the_whole_list_first(api: Api, body: object, error: str) -> None:
     reply = api.request("POST", "/populate", body)
     assert reply.status == 400
-    assert error in reply.json()["error"] and reply.json()["proxies"] == []
+    assert error in reply.json()["error"] and reply.json()["proxies"] is None  # Go's nil slice
     assert api.ok("GET", "/proxies") == {}
 
 
@@ -222,9 +233,134 @@ def test_populate_reports_what_it_created_before_a_bind_failure(api: Api, server
             {"name": "busy", "listen": f"127.0.0.1:{port}", "upstream": servers.echo_address},
         ]
         reply = api.request("POST", "/populate", body)
-    assert reply.status == 500
-    assert reply.json()["error"].startswith(f"listen tcp 127.0.0.1:{port}: bind:")
+    assert (reply.status, reply.headers["content-type"]) == (500, JSON)
+    assert list(reply.json()) == ["error", "status", "proxies"]  # Go: the embedded ApiError's fields first
+    assert reply.json()["error"] == f"listen tcp 127.0.0.1:{port}: bind: address already in use"
+    assert [list(proxy) for proxy in reply.json()["proxies"]] == [FIELDS]
     assert [proxy["name"] for proxy in reply.json()["proxies"]] == ["fine"]
+
+
+# ---- details a Toxiproxy 2.12 client can see ------------------------------------------------
+
+
+@contextmanager
+def port_in_use() -> Iterator[int]:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+def test_populate_that_creates_nothing_answers_null(api: Api) -> None:
+    reply = api.request("POST", "/populate", [])
+    assert (reply.status, reply.headers["content-type"]) == (201, JSON)
+    assert reply.body == b'{"proxies":null}'  # Go marshals its nil slice as null, and adds no newline
+    assert api.ok("GET", "/proxies") == {}
+
+
+def test_populate_writes_its_errors_itself(api: Api) -> None:
+    """Not through apiError/http.Error: application/json, no newline, no nosniff, and `proxies` null."""
+    reply = api.request("POST", "/populate", [{"name": "a"}])
+    assert (reply.status, reply.headers["content-type"]) == (400, JSON)
+    assert reply.body == b'{"error":"missing required field: upstream at proxy 1","status":400,"proxies":null}'
+    assert "x-content-type-options" not in reply.headers
+    reply = api.request("POST", "/populate", b"")
+    assert reply.body == b'{"error":"bad request body: EOF","status":400,"proxies":null}'
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "expected"),
+    [
+        ("GET", "/proxies/nope", None, 404, b'{"error":"proxy not found","status":404}\n'),
+        (
+            "POST",
+            "/proxies",
+            {"name": "echo", "upstream": "127.0.0.1:1"},
+            409,
+            b'{"error":"proxy already exists","status":409}\n',
+        ),
+        (
+            "POST",
+            "/proxies",
+            {"upstream": "127.0.0.1:1"},
+            400,
+            b'{"error":"missing required field: name","status":400}\n',
+        ),
+        ("GET", "/proxies/echo/toxics/nope", None, 404, b'{"error":"toxic not found","status":404}\n'),
+        ("POST", "/proxies/echo/toxics", {"type": "lag"}, 400, b'{"error":"invalid toxic type","status":400}\n'),
+        ("GET", "/nothing", None, 404, b"404 page not found\n"),
+    ],
+)
+def test_errors_are_written_like_gos_http_error(
+    api: Api, echo_proxy: tuple[str, int], method: str, path: str, body: object, status: int, expected: bytes
+) -> None:
+    """Toxiproxy's apiError sets application/json, then http.Error resets it to text/plain and adds nosniff."""
+    reply = api.request(method, path, body)
+    assert (reply.status, reply.body) == (status, expected)
+    assert reply.headers["content-type"] == GO_HTTP_ERROR
+    assert reply.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_browser_is_refused_like_gos_http_error(api: Api) -> None:
+    reply = api.request("GET", "/proxies", headers={"User-Agent": "Mozilla/5.0"})
+    assert (reply.status, reply.body) == (403, b"User agent not allowed\n")
+    assert (reply.headers["content-type"], reply.headers["x-content-type-options"]) == (GO_HTTP_ERROR, "nosniff")
+
+
+def not_local_address() -> str:
+    """A TEST-NET-1 address (RFC 5737), which no interface of this machine should have."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("192.0.2.1", 0))
+        except OSError:
+            return "192.0.2.1"
+    pytest.skip("this machine has 192.0.2.1")
+
+
+def listen_via(api: Api, servers: Servers, via: str, listen: str) -> Reply:
+    proxy = {"name": "p", "listen": listen, "upstream": servers.echo_address}
+    if via == "create":
+        return api.request("POST", "/proxies", proxy)
+    if via == "update":
+        api.create("p", servers.echo_address)
+        return api.request("PATCH", "/proxies/p", {"listen": listen})
+    return api.request("POST", "/populate", [proxy])
+
+
+@pytest.mark.parametrize("via", ["create", "update", "populate"])
+@pytest.mark.parametrize("cause", ["in use", "in use, by name", "not on this machine"])
+def test_a_listen_address_the_os_refuses_is_a_500_naming_what_go_tried(
+    api: Api, servers: Servers, via: str, cause: str
+) -> None:
+    """net.Listen's *OpError: `listen tcp <resolved address>: bind: <errno text>`, which Toxiproxy answers as a
+    500 through apiError (create, update) or in Populate's own body (with `proxies`)."""
+    with port_in_use() as port:
+        if cause == "not on this machine":
+            host = not_local_address()
+            listen, message = f"{host}:{port}", f"listen tcp {host}:{port}: bind: cannot assign requested address"
+        else:
+            host = "localhost" if cause.endswith("by name") else "127.0.0.1"
+            listen, message = f"{host}:{port}", f"listen tcp 127.0.0.1:{port}: bind: address already in use"
+        reply = listen_via(api, servers, via, listen)
+    assert reply.status == 500
+    if via == "populate":
+        assert reply.headers["content-type"] == JSON
+        assert reply.json() == {"error": message, "status": 500, "proxies": None}
+    else:
+        assert reply.headers["content-type"] == GO_HTTP_ERROR
+        assert reply.body == f'{{"error":"{message}","status":500}}\n'.encode()
+
+
+def test_every_proxy_object_has_gos_fields_in_gos_order(api: Api, servers: Servers) -> None:
+    created = api.ok("POST", "/proxies", {"name": "a", "listen": "127.0.0.1:0", "upstream": servers.echo_address})
+    api.add_toxic("a", type="latency")
+    shown = api.ok("GET", "/proxies/a")
+    updated = api.ok("PATCH", "/proxies/a", {"enabled": False})
+    populated = api.ok("POST", "/populate", [{"name": "b", "upstream": servers.echo_address}])["proxies"]
+    listed = api.ok("GET", "/proxies")
+    for proxy in [created, shown, updated, *populated, *listed.values()]:
+        assert list(proxy) == FIELDS and proxy["Logger"] == {}, proxy
+    assert [t["name"] for t in shown["toxics"]] == ["latency_downstream"]
 
 
 def test_toxic_create_show_update_list_delete(api: Api, echo_proxy: tuple[str, int]) -> None:

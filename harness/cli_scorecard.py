@@ -1,4 +1,4 @@
-"""`gamedrill scorecard show|rebuild|list|compare|trend` and `gamedrill actions`.
+"""`gamedrill scorecard show|rebuild|counterfactual|list|compare|trend` and `gamedrill actions`.
 
 Thin: resolve the run or the history database, call one scorecards function, print.
 RUN is a run directory, or a run id under --runs-dir, or a run id (or a prefix of one)
@@ -145,6 +145,41 @@ def rebuild(run_ref: str, runs_dir: Path, history_path: Path | None) -> None:
     for line in render_summary(card):
         console.print(line, markup=False)
     console.print(f"rebuilt {run_dir} and stored run {card.run_id} in the history", markup=False)
+
+
+@scorecard.command()
+@click.argument("run_ref", metavar="RUN")
+@click.option("--variant", "variants", type=click.Choice(["target", "ideal"]), multiple=True,
+              help="which response to play again (default: both): the team's actions moved to the targets, "
+                   "or the ground truth's best response")
+@history_options
+@json_option
+def counterfactual(run_ref: str, variants: tuple[str, ...], runs_dir: Path, history_path: Path | None,
+                   as_json: bool) -> None:
+    """What the delay cost: play RUN's drill again, for real, with a faster response; add it to the scorecard.
+
+    Each replay is a real drill on a fresh stack (a minute or more each), kept under
+    RUN/counterfactual/ with a history of its own; the figures go to RUN/counterfactual.json
+    and into scorecard.md and scorecard.html."""
+    from harness.counterfactual import VARIANTS, CounterfactualError, ReplayNotInjected
+    from harness.counterfactual import counterfactual as play_again
+    from scorecards.counterfactual import sentences
+    from scorecards.write import write_files
+
+    run_dir = _run_dir(run_ref, runs_dir, history_path)
+    progress = errors.print if as_json else console.print
+    try:
+        outcome = play_again(run_dir, variants or VARIANTS, progress=lambda line: progress(line, markup=False))
+    except (CounterfactualError, ReplayNotInjected) as exc:
+        errors.print(f"error: {exc}", markup=False)
+        sys.exit(ExitCode.BAD_INPUT if isinstance(exc, CounterfactualError) else ExitCode.NOT_INJECTED)
+    write_files(run_dir, build_from_run_dir(run_dir))
+    if as_json:
+        print_json(outcome.to_dict())
+        return
+    for sentence in sentences(outcome):
+        console.print(sentence, markup=False)
+    console.print(f"added to {run_dir / MARKDOWN_NAME} and {run_dir / HTML_NAME}", markup=False)
 
 
 @scorecard.command(name="list")

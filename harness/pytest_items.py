@@ -61,7 +61,7 @@ class DrillItem(pytest.Item):
         from harness.errors import RunNotStarted
         from harness.pytest_run import prepare
 
-        run = prepare(self.drill, settings_for(self), autopilot=True)
+        run = prepare(self.drill, settings_for(self), autopilot=True, drill_file=self.path)
         try:
             self._judge(run)
         except (DrillMissed, RunNotStarted):
@@ -76,6 +76,8 @@ class DrillItem(pytest.Item):
 
         done = DrillRun.finished(run, run.execute())
         self.user_properties.extend(done.properties())
+        if settings_for(self).counterfactual:
+            self._what_the_delay_cost(done.run_dir)
         verdict = done.verdict
         if verdict.passed:
             done.release()
@@ -87,6 +89,27 @@ class DrillItem(pytest.Item):
             GamedrillReporter.of(self.config).kept.append(note)
             lines.append(note)
         raise DrillMissed("\n".join(lines))
+
+    def _what_the_delay_cost(self, run_dir: Path) -> None:
+        """--gamedrill-counterfactual: the replays, their sentences in the report and the scorecard.
+        A run that cannot be played again (nothing injected, no mitigate_s target) says why; it
+        does not fail a drill that passed."""
+        from harness.counterfactual import CounterfactualError, ReplayNotInjected, counterfactual
+        from harness.pytest_run import configured
+        from scorecards import build_from_run_dir
+        from scorecards.counterfactual import sentences
+        from scorecards.write import write_files
+
+        try:
+            outcome = counterfactual(run_dir, drill=configured(self.drill, settings_for(self)))
+        except (CounterfactualError, ReplayNotInjected) as exc:
+            said = [f"not measured: {exc}"]
+        else:
+            write_files(run_dir, build_from_run_dir(run_dir))
+            said = sentences(outcome)
+            self.user_properties.append(("gamedrill_counterfactual", str(run_dir / "counterfactual.json")))
+        self.add_report_section("call", "what the delay cost", "\n".join(said))
+        GamedrillReporter.of(self.config).costs.append((self.drill.name, said))
 
     def repr_failure(self, excinfo: ExceptionInfo[BaseException],
                      style: TracebackStyle | None = None) -> str | TerminalRepr:

@@ -23,6 +23,7 @@ class GamedrillReporter:
 
     def __init__(self) -> None:
         self.kept: list[str] = []
+        self.costs: list[tuple[str, list[str]]] = []  # (drill, what its delay cost), --gamedrill-counterfactual
 
     @classmethod
     def of(cls, config: pytest.Config) -> GamedrillReporter:
@@ -49,6 +50,12 @@ class GamedrillReporter:
         return report
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.costs:
+            terminalreporter.write_sep("=", "gamedrill: what the delay cost")
+            for drill, lines in self.costs:
+                terminalreporter.write_line(f"{drill}:")
+                for line in lines:
+                    terminalreporter.write_line(f"  {line}")
         if self.kept:
             terminalreporter.write_sep("=", "gamedrill: stacks left up after failures")
             for note in self.kept:

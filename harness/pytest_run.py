@@ -34,7 +34,7 @@ def configured(drill: Drill, settings: GamedrillSettings) -> Drill:
     return drill.model_copy(update=update)
 
 
-def prepare(drill: Drill, settings: GamedrillSettings, *, autopilot: bool) -> Run:
+def prepare(drill: Drill, settings: GamedrillSettings, *, autopilot: bool, drill_file: Path | None = None) -> Run:
     """A run directory and an idle stack for `drill`; nothing starts until `execute()`.
 
     The run goes into the plugin's own history unless the settings say `shared` (see
@@ -44,7 +44,7 @@ def prepare(drill: Drill, settings: GamedrillSettings, *, autopilot: bool) -> Ru
 
     runs_dir = settings.runs_dir_for(drill.runs_dir)
     options = RunOptions(runs_dir=runs_dir, autopilot=autopilot, keep=settings.keep,
-                         history=settings.history_for(runs_dir))
+                         history=settings.history_for(runs_dir), drill_file=drill_file)
     return prepare_run(configured(drill, settings), options)
 
 

@@ -51,6 +51,7 @@ class GamedrillSettings:
     stack_scope: StackScope = "function"
     drill_globs: tuple[str, ...] = DEFAULT_DRILL_GLOBS
     history: History = "own"  # own: <runs dir>/pytest-history.sqlite; shared: the one `gamedrill run` uses
+    counterfactual: bool = False  # after each drill file's run, measure what the delay cost (slow: real replays)
 
     def runs_dir_for(self, drill_runs_dir: Path | None) -> Path:
         return self.runs_dir or drill_runs_dir or self.rootdir / "runs"
@@ -88,6 +89,9 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--gamedrill-history", default=None, metavar="own|shared",
                     help=f"run history for drills run by pytest: own (default: <runs dir>/{PYTEST_HISTORY_NAME}) "
                          "or shared (the one `gamedrill run` uses: $GAMEDRILL_HISTORY, else <runs dir>/history.sqlite)")
+    group.addoption("--gamedrill-counterfactual", action="store_const", const=True, default=None,
+                    help="after each drill file's run, play it again with the team's actions at the targets and "
+                         "with the best response, and add what the delay cost to its scorecard (real replays: slow)")
     parser.addini("gamedrill_drills", type="linelist", default=list(DEFAULT_DRILL_GLOBS),
                   help="globs (relative to the rootdir) of drill files collected as tests")
     parser.addini("gamedrill_backend", default="", help="stack backend: local or docker")
@@ -95,6 +99,8 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("gamedrill_keep", type="bool", default=False, help="leave the stack up when a test fails")
     parser.addini("gamedrill_time_compression", default="", help="run drill schedules this many times faster")
     parser.addini("gamedrill_stack_scope", default="", help="scope of the gamedrill_stack fixture")
+    parser.addini("gamedrill_counterfactual", type="bool", default=False,
+                  help="measure what the delay cost after each drill file's run")
     parser.addini("gamedrill_history", default="",
                   help=f"run history for drills run by pytest: own (<runs dir>/{PYTEST_HISTORY_NAME}) or shared")
 
@@ -107,13 +113,14 @@ def resolve_settings(config: pytest.Config) -> GamedrillSettings:
         value = config.getini(f"gamedrill_{name}")
         if value:
             raw[name] = (f"ini gamedrill_{name}", value, ini_dir)
-    if config.getini("gamedrill_keep"):
-        raw["keep"] = ("ini gamedrill_keep", True, ini_dir)
+    for flag in ("keep", "counterfactual"):
+        if config.getini(f"gamedrill_{flag}"):
+            raw[flag] = (f"ini gamedrill_{flag}", True, ini_dir)
     for name in ("backend", "runs_dir", "keep", "time_compression"):  # not history: see the module's docstring
         value = os.environ.get(f"GAMEDRILL_{name.upper()}", "")
         if value:
             raw[name] = (f"environment GAMEDRILL_{name.upper()}", value, Path.cwd())
-    for name in ("backend", "runs_dir", "keep", "time_compression", "stack_scope", "history"):
+    for name in ("backend", "runs_dir", "keep", "time_compression", "stack_scope", "history", "counterfactual"):
         value = config.getoption(f"gamedrill_{name}")
         if value is not None:
             raw[name] = (f"--gamedrill-{name.replace('_', '-')}", value, config.invocation_params.dir)
@@ -147,7 +154,7 @@ def apply_marker(settings: GamedrillSettings, kwargs: Mapping[str, Any], where: 
 def _parse(name: str, where: str, value: Any, base: Path) -> Any:
     if name == "runs_dir":
         return base / Path(str(value))
-    if name == "keep":
+    if name in ("keep", "counterfactual"):
         return _parse_bool(where, value)
     if name == "time_compression":
         return _parse_compression(where, value)

@@ -16,9 +16,10 @@ from markupsafe import Markup
 
 from scorecards import fmt
 from scorecards.chronicle import INCIDENT_KINDS
+from scorecards.counterfactual import LABELS, Outcome, chart_series, sentences
 from scorecards.grade import WEIGHTS
 from scorecards.model import Scorecard, TimelineEntry
-from scorecards.svgchart import Axis, Marker, health_strips, line_chart
+from scorecards.svgchart import Axis, Marker, health_strips, line_chart, lines_chart
 
 TEMPLATE: Final = "scorecard.html.j2"
 _FAMILIES: Final = (("fault.", "fault"), ("alert.", "alert"), ("team.act", "action"), ("action.", "action"),
@@ -36,12 +37,28 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_html(card: Scorecard) -> str:
+def render_html(card: Scorecard, counterfactual: Outcome | None = None) -> str:
     markers = incident_markers(card)
     return _environment().get_template(TEMPLATE).render(
         card=card, charts=_charts(card, markers), markers=markers, parts=[*WEIGHTS, "run"],
+        counterfactual=counterfactual, counterfactual_chart=_counterfactual_chart(counterfactual),
+        counterfactual_sentences=[] if counterfactual is None else sentences(counterfactual),
+        counterfactual_label=LABELS,
         when=lambda value: fmt.when(card, value), offset=lambda t_s: fmt.offset(card, t_s),
         phase_time=fmt.phase_time)
+
+
+def _counterfactual_chart(outcome: Outcome | None) -> Markup | None:
+    """Failed requests per second from the fault, the team's run and each replay on one axis."""
+    if outcome is None:
+        return None
+    series = chart_series(outcome)
+    times = [t for _, _, curve in series for t, _ in curve]
+    if not times:
+        return None
+    axis = Axis(min(times), max(max(times) + 1, min(times) + 1), 0.0)
+    points = [(label, colour, [(t, float(n)) for t, n in curve]) for label, colour, curve in series]
+    return Markup(lines_chart(axis, points, title="Failed requests per second, from the fault", unit=""))
 
 
 def incident_markers(card: Scorecard) -> list[tuple[Marker, TimelineEntry]]:

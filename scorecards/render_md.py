@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
+from scorecards.counterfactual import Outcome, markdown_lines
 from scorecards.fmt import (
     grade_text,
     ms,
@@ -28,7 +29,7 @@ from scorecards.model import ActionReview, Finding, Impact, Scorecard
 CADENCE_LABEL: Final = "longest gap between updates"
 
 
-def render_markdown(card: Scorecard) -> str:
+def render_markdown(card: Scorecard, counterfactual: Outcome | None = None) -> str:
     lines = [f"# Scorecard: {card.drill or 'unnamed drill'}", ""]
     if not card.complete:
         lines += [f"> **Incomplete run** (outcome: {card.outcome}): the journal has no `run.finished`; the "
@@ -48,6 +49,8 @@ def render_markdown(card: Scorecard) -> str:
     lines += [_row(CADENCE_LABEL, when(card, cadence.longest_gap_s), target_s(cadence.target_s),
                    result(cadence.passed, bold=True), seq_list(cadence.evidence)), ""]
     lines += ["## Impact", "", *_impact_lines(card.impact), ""]
+    if counterfactual is not None:
+        lines += markdown_lines(counterfactual)
     if card.actions:
         lines += ["## Actions", "", "| seq | by | action | where | result | error rate before → after | verdict "
                   "| ground truth |", "|---|---|---|---|---|---|---|---|"]

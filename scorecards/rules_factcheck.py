@@ -1,5 +1,5 @@
-"""Fact-checked status updates: what each update claims, against what was measured when it
-was posted.
+"""Fact-checked status updates and answers to stakeholders: what each claims, against what
+was measured when it was posted.
 
 Three kinds of claim are checked, each only when the update makes it:
 - the impact: a share of requests failing (`impact_pct`, or the first "N %" in the impact
@@ -11,7 +11,9 @@ Three kinds of claim are checked, each only when the update makes it:
   matching action must have run, and worked, before the update. "Rolling back" is a plan,
   not a claim, and is not checked.
 
-A claim that cannot be checked (no traffic measured yet) is left out, never failed.
+A claim that cannot be checked (no traffic measured yet) is left out, never failed. An
+answer to a stakeholder (`team.reply`) is free text: its share, "restored" and finished
+actions are read from that text, the same way.
 """
 
 from __future__ import annotations
@@ -51,18 +53,33 @@ class Claim:
 
 
 def factcheck_finding(run: RunView, updates: Sequence[Event]) -> Finding | None:
+    return _finding(run, updates, "update_facts", "every status update")
+
+
+def reply_factcheck_finding(run: RunView, replies: Sequence[Event]) -> Finding | None:
+    """The answers to stakeholders, held to the measurements like the status updates."""
+    return _finding(run, replies, "stakeholder_reply_facts", "every answer to a stakeholder")
+
+
+def _finding(run: RunView, posts: Sequence[Event], name: str, every: str) -> Finding | None:
     if run.fault is None:
         return None
-    claims = [claim for update in updates for claim in _claims(run, update)]
+    claims = [claim for post in posts for claim in _claims(run, post)]
     if not claims:
         return None
     false = [c for c in claims if not c.true]
     listed = "; ".join(f"seq {c.update.seq} said {c.said!r}: {c.why}" for c in (false or claims)[:6])
     what = (f"{len(false)} of {len(claims)} checked claim(s) did not match the measurements: {listed}" if false
             else f"all {len(claims)} checked claim(s) matched the measurements ({listed})")
-    return Finding(CATEGORY, "update_facts", what, "every status update states what was measured when it was "
+    return Finding(CATEGORY, name, what, f"{every} states what was measured when it was "
                    f"posted: the impact within {IMPACT_TOLERANCE * 100:g} points, 'restored' only when it is, "
                    "and only actions that ran", not false, tuple(sorted({c.update.seq for c in (false or claims)})))
+
+
+def _impact_text(post: Event) -> str:
+    """What a post says of the impact: an update's impact field, a reply's whole text."""
+    key = "text" if post.kind == "team.reply" else "impact"
+    return str(post.data.get(key) or "")
 
 
 def _claims(run: RunView, update: Event) -> list[Claim]:
@@ -85,8 +102,9 @@ def _claims(run: RunView, update: Event) -> list[Claim]:
         missed = sorted(failing - named) if named & nodes else []
         found.append(Claim(update, "affected: " + ", ".join(sorted(named)), not wrong and not missed,
                            f"failing then: {', '.join(sorted(failing)) or 'none'}"))
-    restored = _RESTORED.search(str(update.data.get("impact") or ""))
-    if restored and not _NEGATED.search(str(update.data.get("impact") or "")[:restored.start()]) and windows:
+    impact = _impact_text(update)
+    restored = _RESTORED.search(impact)
+    if restored and not _NEGATED.search(impact[:restored.start()]) and windows:
         recent = windows[-int(FACT_WINDOW_S / 2):]
         now = error_share(recent)
         if now is not None:
@@ -100,7 +118,7 @@ def _stated_share(update: Event) -> float | None:
     value = update.data.get("impact_pct")
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value) / 100
-    match = _PERCENT.search(str(update.data.get("impact") or ""))
+    match = _PERCENT.search(_impact_text(update))
     return float(match.group(1)) / 100 if match and float(match.group(1)) <= 100 else None
 
 

@@ -1,9 +1,10 @@
-"""Stakeholders: were their questions answered in time, and by the comms role?
+"""Stakeholders: were their questions answered in time, by the comms role, and truly?
 
 A simulated stakeholder's question is `stakeholder.asked` (its `id`); the team answers with
 `team.reply` naming that id. The target is the drill's `reply_s`. When the team has a comms
 role (named during the drill, or planned), the answers are comms' to give: a commander
-answering questions is a commander not commanding.
+answering questions is a commander not commanding. An answer's claims (a share failing,
+"restored", an action done) are checked against the measurements then (rules_factcheck).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Final
 from harness.timeline import Event
 from scorecards.journalview import RunView, round_s, secs
 from scorecards.model import Finding
+from scorecards.rules_factcheck import reply_factcheck_finding
 
 CATEGORY: Final = "communication"
 
@@ -25,7 +27,8 @@ def stakeholder_findings(run: RunView) -> list[Finding]:
     replies = run.of_kind("team.reply")
     answers = {str(q.data.get("id")): next((r for r in replies if r.data.get("question") == q.data.get("id")
                                             and r.seq > q.seq), None) for q in questions}
-    found = [_reply_times(run, questions, answers), _reply_role(run, answers)]
+    found = [_reply_times(run, questions, answers), _reply_role(run, answers),
+             reply_factcheck_finding(run, [a for a in answers.values() if a is not None])]
     return [f for f in found if f is not None]
 
 

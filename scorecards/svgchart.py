@@ -1,7 +1,8 @@
 """Inline SVG charts, drawn here so the HTML scorecard needs no script and no network.
 
 `line_chart` plots one series over drill time with every marked event as a numbered
-vertical line (its label in a tooltip); `health_strips` draws one row per node, a cell per
+vertical line (its label in a tooltip); `lines_chart` several series with a legend (the
+counterfactual's runs); `health_strips` draws one row per node, a cell per
 second coloured by that node's failed share. Pure: numbers in, an SVG string out.
 """
 
@@ -60,6 +61,28 @@ def line_chart(axis: Axis, points: Sequence[tuple[float, float | None]], markers
     parts += [f'<polyline class="series" fill="none" stroke="{colour}" stroke-width="1.6" points="{run}"/>'
               for run in _runs(axis, points, y)]
     parts += _markers(axis, markers, height)
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def lines_chart(axis: Axis, series: Sequence[tuple[str, str, Sequence[tuple[float, float | None]]]], *,
+                title: str, unit: str, height: int = 220) -> str:
+    """Several series on one axis, each (label, colour, points), with a legend above the plot."""
+    values = [v for _, _, points in series for _, v in points if v is not None]
+    top = _nice_ceiling(max(values, default=1.0))
+    plot_h = height - TOP - BOTTOM
+
+    def y(value: float) -> float:
+        return TOP + plot_h - min(value, top) / top * plot_h
+
+    parts = [_open(height, title)]
+    parts += _grid(axis, height, top, unit, y)
+    for index, (label, colour, points) in enumerate(series):
+        parts += [f'<polyline class="series" fill="none" stroke="{colour}" stroke-width="1.6" points="{run}"/>'
+                  for run in _runs(axis, points, y)]
+        x = LEFT + index * 240
+        parts.append(f'<line x1="{x}" x2="{x + 18}" y1="14" y2="14" stroke="{colour}" stroke-width="3"/>'
+                     f'<text class="label" x="{x + 24}" y="18">{escape(label)}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 

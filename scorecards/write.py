@@ -15,6 +15,7 @@ from typing import Final
 
 from scorecards import history
 from scorecards.build import build_from_run_dir
+from scorecards.counterfactual import load_outcome
 from scorecards.model import Scorecard
 from scorecards.render_html import render_html
 from scorecards.render_md import render_markdown
@@ -40,9 +41,10 @@ def write_scorecard(run_dir: Path, history_path: Path | None = None) -> Scorecar
 
 
 def write_files(run_dir: Path, card: Scorecard) -> None:
+    counterfactual = load_outcome(run_dir)  # what the delay cost, once `scorecard counterfactual` measured it
     _write_atomic(run_dir / JSON_NAME, json.dumps(card.to_dict(), indent=2, sort_keys=True) + "\n")
-    _write_atomic(run_dir / MARKDOWN_NAME, render_markdown(card))
-    _write_atomic(run_dir / HTML_NAME, render_html(card))
+    _write_atomic(run_dir / MARKDOWN_NAME, render_markdown(card, counterfactual))
+    _write_atomic(run_dir / HTML_NAME, render_html(card, counterfactual))
     _write_atomic(run_dir / POSTMORTEM_NAME, render_postmortem(card))
 
 

@@ -69,7 +69,8 @@ def test_every_other_condition_on_the_real_stack(tmp_path: Path) -> None:
         with pytest.raises(ControlError) as refused:  # an answer must name a question that was asked
             client.reply("bob", "Q99", "hello?")
         assert refused.value.status == 400 and "no stakeholder asked 'Q99'" in str(refused.value)
-        answered = subprocess.run([*GAMEDRILL, "reply", "Q1", "Not every customer.", "--run", str(run.run_dir),
+        # Answered while customers still fail (the team acts 5 s after the alert): a false all-clear.
+        answered = subprocess.run([*GAMEDRILL, "reply", "Q1", "Restored, all clear.", "--run", str(run.run_dir),
                                    "--by", "bob"], capture_output=True, text=True, timeout=30, cwd=REPO_ROOT)
         assert answered.returncode == 0 and "recorded team.reply" in answered.stdout, answered.stderr
         listed = subprocess.run([*GAMEDRILL, "questions", "--run", str(run.run_dir)], capture_output=True,
@@ -93,3 +94,5 @@ def test_every_other_condition_on_the_real_stack(tmp_path: Path) -> None:
     role = next(f for f in card.findings if f.name == "stakeholder_reply_role")
     assert role.passed is False and "by alice, the commander (bob)" in role.what_happened
     assert "Q1 by bob (comms)" in role.what_happened
+    facts = next(f for f in card.findings if f.name == "stakeholder_reply_facts")
+    assert facts.passed is False and "said 'Restored'" in facts.what_happened, facts

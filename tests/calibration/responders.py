@@ -171,7 +171,9 @@ SCENARIOS: Final[Mapping[str, tuple[dict[str, Any], dict[str, Steps]]]] = {
                      "mitigate_s": 70, "resolve_s": 90}},
         {
             "exemplary": [
-                *_opening(3, "Some product pages failing with 'Too many open files' on every node.",
+                # SEV2, not 3: the leak grows while the nodes are restarted one by one, and its worst
+                # 10 s reach SEV2 on a busy machine; one level worse than measured is caution.
+                *_opening(2, "Some product pages failing with 'Too many open files' on every node.",
                           "Rolling back to release v1.0.0, canary first.", roles=FULL_ROLES),
                 {"note": {"by": "carol", "text": "open_fds grow with uptime; nothing recent explains it"}},
                 {"suspect": {"by": "alice", "change": "none"}},

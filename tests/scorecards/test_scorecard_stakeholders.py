@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scorecard_journals import TARGETS, good_run, killed_run, planned, replaced, scorecard
+from scorecard_journals import TARGETS, good_run, killed_run, planned, replaced, scorecard, traffic
 
 from scorecards.model import Finding
 
@@ -50,3 +50,25 @@ def test_a_harness_stopped_before_the_deadline_is_not_a_miss(tmp_path: Path) -> 
 
 def test_no_questions_no_findings(tmp_path: Path) -> None:
     assert findings(tmp_path, good_run()) == {}
+
+
+def test_answers_are_held_to_the_measurements_like_updates(tmp_path: Path) -> None:
+    failing = traffic(10, 186, 20, 8)  # 40 % of requests failing until the restoration at 185.5
+    asked = [*good_run(), *failing, *traffic(186, 270, 20, 0), ASK_1, ASK_2]
+    honest = findings(tmp_path, with_target([
+        *asked, (60.0, "team.reply", {"by": "bob", "question": "Q1", "text": "About 40 % of checkouts fail."}),
+        (95.0, "team.reply", {"by": "bob", "question": "Q2", "text": "Not restored yet; next update at 10:30."})]))
+    assert honest["stakeholder_reply_facts"].passed is True, honest["stakeholder_reply_facts"]
+    wrong = findings(tmp_path / "wrong", with_target([
+        *asked, (60.0, "team.reply", {"by": "bob", "question": "Q1", "text": "Only 2 % of checkouts fail."}),
+        (95.0, "team.reply", {"by": "bob", "question": "Q2", "text": "Restored; we rolled back the script."})]))
+    facts = wrong["stakeholder_reply_facts"]
+    assert facts.passed is False and "3 of 3 checked claim(s) did not match" in facts.what_happened, facts
+    assert "said '2 % failing': measured 40 %" in facts.what_happened
+    assert "no rollback-release / rollback-config / rollback-script had run" in facts.what_happened
+
+
+def test_answers_that_claim_nothing_measurable_are_not_judged(tmp_path: Path) -> None:
+    found = findings(tmp_path, with_target([*good_run(), ASK_1,
+                                            (60.0, "team.reply", {"by": "bob", "question": "Q1", "text": "Looking."})]))
+    assert "stakeholder_reply_facts" not in found

@@ -45,9 +45,10 @@ class DrillSessionMixin:
     _resolved: threading.Event
     _changes_seen: list[dict[str, Any]]
 
-    def plan(self, drill_file: Path | None = None) -> None:
+    def plan(self, drill_file: Path | None = None, history: Path | None = None) -> None:
         """The first event of the run: what it is, its targets and its ground truth (and where
-        its drill file is, for `gamedrill run --resume`)."""
+        its drill file is, for `gamedrill run --resume`, and the history it goes to when not
+        the default one: a pytest run's, which `--resume` and `scorecard rebuild` keep to)."""
         drill, scenario = self.drill, self.drill.scenario
         self.journal.append(
             "run.planned", run_id=self.run_id, drill=drill.name, scenario=scenario.name, backend=drill.backend,
@@ -55,7 +56,8 @@ class DrillSessionMixin:
             load=drill.load.model_dump(mode="json"), team=drill.team.model_dump(mode="json"),
             nodes=list(scenario.stack.nodes), time_compression=drill.time_compression,
             max_duration_s=drill.duration_limit_s,
-            drill_file=str(drill_file.resolve()) if drill_file else None)
+            drill_file=str(drill_file.resolve()) if drill_file else None,
+            history=str(history.resolve()) if history else None)
 
     def record(self, kind: TeamEventKind, by: str, data: dict[str, Any]) -> Event:
         self._refuse_when_over()

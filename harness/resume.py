@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from harness.compression import compress
 from harness.control.server import control_record
@@ -60,8 +62,14 @@ def prepare_resume(run_dir: Path, options: RunOptions) -> tuple[Run, list[Event]
         live.release()
         raise
     run = Run(drill=drill, run_id=run_dir.name, run_dir=run_dir, journal=journal, backend=backend,
-              options=replace(options, autopilot=False), rng=random.Random(options.seed), live=live)
+              options=replace(options, autopilot=False, history=options.history or _planned_history(plan)),
+              rng=random.Random(options.seed), live=live)
     return run, events
+
+
+def _planned_history(plan: Mapping[str, Any]) -> Path | None:
+    """The history the run was planned into (a pytest run's own), None: the default one."""
+    return Path(str(plan["history"])) if plan.get("history") else None
 
 
 def _refuse_if_not_resumable(run_dir: Path, events: list[Event]) -> None:

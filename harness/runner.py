@@ -554,7 +554,7 @@ def prepare_run(drill: Drill, options: RunOptions) -> Run:
         journal = Journal.open(run_dir / "journal.jsonl")
         run = Run(drill=drill, run_id=run_id, run_dir=run_dir, journal=journal, backend=backend, options=options,
                   rng=rng, live=live)
-        run.plan(options.drill_file)
+        run.plan(options.drill_file, options.history)
     except BaseException:
         if journal is not None:
             journal.close()

@@ -38,7 +38,7 @@ EVENT_KINDS: Final[Mapping[str, str]] = MappingProxyType({
     "journal.opened": "first line: origin_wall, origin_monotonic, pid",
     "journal.reopened": "another process continues: pid, torn_tail_bytes, rebased",
     "run.planned": "what this run is: run_id, drill, scenario, backend, targets, truth, load, team, nodes, "
-                   "time_compression, max_duration_s (facilitator-only)",
+                   "time_compression, max_duration_s, drill_file, history (facilitator-only)",
     "run.state": "state machine transition: from, to",
     "run.aborted": "the drill stops early: reason (safety limit, facilitator, signal)",
     "run.stopping": "the drill's end is decided (resolved, limit, abort, failure): outcome, reason",

@@ -26,18 +26,35 @@ MARKDOWN_NAME: Final = "scorecard.md"
 HTML_NAME: Final = "scorecard.html"
 POSTMORTEM_NAME: Final = "postmortem.md"
 OUTPUT_NAMES: Final = (JSON_NAME, MARKDOWN_NAME, HTML_NAME, POSTMORTEM_NAME)
+PLAN_WITHIN_LINES: Final = 5  # run.planned follows journal.opened
 
 
 def write_scorecard(run_dir: Path, history_path: Path | None = None) -> Scorecard:
     """Build the scorecard from `run_dir`'s journal alone, write every output, store it in the history.
 
-    `history_path` None: `GAMEDRILL_HISTORY`, else `history.sqlite` beside the run directory.
+    `history_path` None: the one the run was planned into (a pytest run keeps its own), else
+    `GAMEDRILL_HISTORY`, else `history.sqlite` beside the run directory.
     """
     card = build_from_run_dir(run_dir)
     write_files(run_dir, card)
-    with history.connect(history_path or history.default_path(run_dir.parent)) as db:
+    chosen = history_path or planned_history(run_dir) or history.default_path(run_dir.parent)
+    with history.connect(chosen) as db:
         history.store(db, card, run_dir.resolve())
     return card
+
+
+def planned_history(run_dir: Path) -> Path | None:
+    """The history run.planned names (the journal's second line; None: the default one)."""
+    try:
+        with (run_dir / "journal.jsonl").open(encoding="utf-8") as journal:
+            for line, _ in zip(journal, range(PLAN_WITHIN_LINES), strict=False):
+                event = json.loads(line)
+                if event.get("kind") == "run.planned":
+                    named = event.get("data", {}).get("history")
+                    return Path(named) if isinstance(named, str) and named else None
+    except (OSError, ValueError, AttributeError):
+        return None  # the scorecard was built from this journal: whatever is wrong, it says so
+    return None
 
 
 def write_files(run_dir: Path, card: Scorecard) -> None:

@@ -7,6 +7,8 @@ one case pointing the docker backend at a socket nobody serves (nothing is ever 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from scorecards import history
 
 pytest_plugins = ["pytester"]
 
+GAMEDRILL = [sys.executable, "-m", "harness.cli"]
 RESOLVES_AT_ONCE = "- resolve: {by: alice}\n"  # the shortest drill: fault in, resolved, scored
 
 
@@ -44,6 +47,11 @@ def test_pytest_runs_keep_their_own_history_unless_told_to_share(project: pytest
     [first_dir] = run_dirs(project)
     assert stored(own) == [(first_dir.name, "quick")]
     assert not shared.exists() and not (project.path / "runs" / "history.sqlite").exists()
+    # A rebuild keeps to the history the run was planned into (run.planned names it).
+    rebuilt = subprocess.run([*GAMEDRILL, "scorecard", "rebuild", str(first_dir)], capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert stored(own) == [(first_dir.name, "quick")] and not shared.exists()
 
     second = run_inner(project, "--gamedrill-history=shared")
 

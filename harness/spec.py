@@ -263,7 +263,27 @@ def _validate(source: YamlSource, model: type[M], data: Any) -> Checked[M]:
     except ValidationError as exc:
         errors = _without_echoes(exc.errors(include_url=False))
         problems = [p for error in errors for p in _problems(source, error, model)]
-        return None, sorted(problems, key=lambda p: (p.line or 0, p.column or 0))  # top to bottom
+        problems += _across_fields(source, model, data, errors)
+        return None, sorted(dict.fromkeys(problems), key=lambda p: (p.line or 0, p.column or 0))  # top to bottom
+
+
+def _across_fields(source: YamlSource, model: type[M], data: Any, errors: list[ErrorDetails]) -> list[Problem]:
+    """The checks comparing fields (the model's own validator), which pydantic skips once a field
+    fails: run again without the failing fields when each has a default, so one pass reports
+    all. A check that needs a required field that failed still waits for it to be fixed."""
+    failed = {str(error["loc"][0]) for error in errors if error["loc"]}
+    fields = model.model_fields
+    if not isinstance(data, dict) or not failed or any(name not in fields or fields[name].is_required()
+                                                       for name in failed):
+        return []
+    try:
+        model.model_validate({k: v for k, v in data.items() if k not in failed},
+                             context={"base_dir": source.path.parent})
+    except ValidationError as exc:
+        again = _without_echoes(exc.errors(include_url=False))
+        return [p for error in again for p in _problems(source, error, model)
+                if not any(p.field == name or p.field.startswith((f"{name}.", f"{name}[")) for name in failed)]
+    return []
 
 
 def _without_echoes(errors: list[ErrorDetails]) -> list[ErrorDetails]:

@@ -129,3 +129,11 @@ def test_an_empty_path_or_a_directory_is_named_and_the_other_files_still_checked
 
 def test_the_spec_knows_every_toolkit_action_and_only_those() -> None:
     assert known_actions() == sorted(TOOLKIT_ACTIONS)
+
+
+def test_checks_across_fields_are_reported_beside_a_field_error_in_one_pass(project: Path) -> None:
+    edit(project / "drills" / "gameday.yaml", "max_duration_s: 110", "max_duration_s: long\nsurprise_window_s: [1, 2]")
+    output = refused(project, "drills/gameday.yaml", "max_duration_s")
+    assert "Input should be a valid number, got 'long'" in output
+    assert re.search(r"gameday\.yaml:\d+:\d+: surprise_window_s: give inject_after_s or surprise_window_s, not both",
+                     output), output

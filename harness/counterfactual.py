@@ -197,7 +197,7 @@ def play(original: Original, variant: str, out_dir: Path) -> Variant:
         log.warning("%s replay %d of %d was not injected (%s); playing it again", variant, attempt, ATTEMPTS,
                     result.reason)
     raise ReplayNotInjected(f"the {variant} replay never injected its fault in {ATTEMPTS} attempts "
-                              "(the stack was not healthy first: is the machine busy?)")
+                            "(the stack was not healthy first: is the machine busy?)")
 
 
 def counterfactual(run_dir: Path, variants: Sequence[str] = VARIANTS,

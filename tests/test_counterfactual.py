@@ -96,10 +96,13 @@ def test_a_slow_team_is_told_what_its_delay_cost_and_a_prompt_one_that_it_cost_n
 
 def test_a_run_that_cannot_be_played_again_is_refused_as_bad_input(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
-    (runs / "20260101-000000-abcdef").mkdir(parents=True)
-    (runs / "20260101-000000-abcdef" / "journal.jsonl").write_text(
-        '{"seq":1,"kind":"journal.opened","wall":"2026-01-01T00:00:00Z","t_s":0,"data":{}}\n')
-    done = gamedrill("scorecard", "counterfactual", "20260101-000000-abcdef", "--runs-dir", str(runs))
-    assert done.returncode == ExitCode.BAD_INPUT and "names no drill file" in done.stderr, done.stderr
+    opened = '{"seq":1,"kind":"journal.opened","wall":"2026-01-01T00:00:00.000000Z","t_s":0,"data":{}}\n'
+    planned = '{"seq":2,"kind":"run.planned","wall":"2026-01-01T00:00:00.000000Z","t_s":0,"data":{"drill":"d"}}\n'
+    for run_id, journal, says in (("20260101-000000-abcdef", opened, "has no plan"),
+                                  ("20260101-000000-fedcba", opened + planned, "names no drill file")):
+        (runs / run_id).mkdir(parents=True)
+        (runs / run_id / "journal.jsonl").write_text(journal)
+        done = gamedrill("scorecard", "counterfactual", run_id, "--runs-dir", str(runs))
+        assert done.returncode == ExitCode.BAD_INPUT and says in done.stderr, done.stderr
     unknown = gamedrill("scorecard", "counterfactual", "nosuchrun", "--runs-dir", str(runs))
     assert unknown.returncode == ExitCode.BAD_INPUT and "20260101-000000-abcdef" in unknown.stderr

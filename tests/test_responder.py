@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 from test_control import Served, serve
 
 from harness.responder import Responder, ResponderError, StepResult
-from harness.spec_steps import ResponderStep, Step
+from harness.spec_steps import Act, ResponderStep, Step
 from harness.timeline import read_journal
 
 STEPS = TypeAdapter(list[ResponderStep])
@@ -92,7 +92,9 @@ def test_a_runbook_plays_the_team_through_the_api(drill: Served, stack: StackRea
 
 
 def test_a_failing_step_names_its_yaml_path(drill: Served) -> None:
-    steps = runbook({"ack": "alice"}, {"act": {"by": "alice", "action": "reboot-the-world"}})
+    # A file naming no toolkit action is refused when it loads; built in code unchecked, the API refuses it.
+    unchecked = Act.model_construct(by="alice", action="reboot-the-world", canary=None, params={})
+    steps = [*runbook({"ack": "alice"}), unchecked]
     with pytest.raises(ResponderError) as failed:
         Responder(steps, drill.team).run()
     assert (failed.value.index, failed.value.step) == (1, "act")

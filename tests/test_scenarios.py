@@ -128,7 +128,10 @@ def test_rollback_trap_canary_reveals_it_on_one_node(tmp_path: Path) -> None:
     canary_release, canary_config, *_ = acts(events)
     revealed = windows_between(events, canary_release.t_s + 1, canary_config.t_s)
     assert error_rate(revealed, "web-1") > 0.9, "v1.0.0 with config v3 fails on the canary"
-    assert error_rate(revealed) < 0.7, "only the canary is down"
+    # The others still run the leaky release: how far they have leaked towards EMFILE depends
+    # on the traffic they served (a busy machine's pace), but none fails the way the canary does.
+    others = {node: error_rate(revealed, node) for node in ("web-2", "web-3")}
+    assert all(rate < min(0.95, error_rate(revealed, "web-1")) for rate in others.values()), others
     # The canary's config rollback heals the one failing node; the other nodes may not have
     # leaked to EMFILE yet, so service can be back before the global rollbacks.
     assert restored_at(events) >= canary_config.t_s - SAMPLING_TOLERANCE_S

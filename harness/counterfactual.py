@@ -38,7 +38,7 @@ from harness.runner import RunOptions, prepare_run
 from harness.spec import Drill, load_drill
 from harness.spec_steps import STEP_MODELS, Ack, Act, Declare, Pause, Resolve, Step, WaitFor
 from harness.timeline import Event, read_journal
-from scorecards import build_from_run_dir
+from scorecards import build_from_run_dir, build_scorecard
 from scorecards.counterfactual import COUNTERFACTUAL_NAME, Outcome, Variant
 from scorecards.model import Scorecard
 
@@ -97,7 +97,7 @@ def read_original(run_dir: Path, drill: Drill | None = None) -> Original:
     fault, baseline = _first(events, "fault.injected"), _first(events, "baseline.recorded")
     if fault is None or baseline is None:
         raise CounterfactualError(f"{run_dir}: no fault was injected: there is no delay to cost")
-    card = build_from_run_dir(run_dir)
+    card = build_scorecard(events)  # the events already read: the journal is not read twice
     if not card.complete:
         raise CounterfactualError(f"{run_dir}: the run never finished: its impact is not known")
     k = float(planned.data.get("time_compression") or 1.0)  # journal seconds -> drill seconds

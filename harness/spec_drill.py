@@ -198,6 +198,11 @@ class Drill(SpecModel):
         return self.scenario.safety.max_duration_s if self.max_duration_s is None else self.max_duration_s
 
     @property
+    def _limit_field(self) -> tuple[str]:
+        """Where the duration limit is written: the drill's max_duration_s, else its scenario's."""
+        return ("max_duration_s",) if self.max_duration_s is not None else ("scenario",)
+
+    @property
     def ramp_s(self) -> float:
         """The load's ramp: as given, else DEFAULT_RAMP_S cut to half the baseline."""
         if self.load.ramp_s is not None:
@@ -219,8 +224,7 @@ class Drill(SpecModel):
             if lo > hi:
                 issues.append((("surprise_window_s",), f"the window starts after it ends ([{lo}, {hi}])"))
         if self.duration_limit_s > MAX_DRILL_DURATION_S:
-            where = ("max_duration_s",) if self.max_duration_s is not None else ("scenario",)
-            issues.append((where, f"{self.duration_limit_s:g} s is longer than a drill may last "
+            issues.append((self._limit_field, f"{self.duration_limit_s:g} s is longer than a drill may last "
                                   f"({MAX_DRILL_DURATION_S:g} s, {MAX_DRILL_DURATION_S // 3600} h)"))
         issues += self._late_fault_issues()
         if self.load.ramp_s is not None and self.baseline_s <= self.load.ramp_s:
@@ -232,7 +236,7 @@ class Drill(SpecModel):
         """Faults the schedule would bring after the drill has stopped: they would never come."""
         latest_inject_s = self.baseline_s + (self.surprise_window_s[1] if self.surprise_window_s is not None
                                              else self.inject_after_s or 0.0)
-        where = ("max_duration_s",) if self.max_duration_s is not None else ("scenario",)
+        where = self._limit_field
         limit = "max_duration_s" if self.max_duration_s is not None else "the scenario's safety.max_duration_s"
         issues: list[Issue] = []
         for i, fault in enumerate(self.scenario.faults):
